@@ -14,17 +14,31 @@ from typing import Any, Protocol
 
 class SyncTransport(Protocol):
     def execute(
-        self, query: str, operation_name: str, variables: dict[str, Any]
+        self,
+        query: str,
+        operation_name: str,
+        variables: dict[str, Any],
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        """Send one operation and return its ``data`` object."""
+        """Send one operation and return its ``data`` object.
+
+        ``kwargs`` are the per-call options given to the operation method.
+        """
         ...
 
 
 class AsyncTransport(Protocol):
     async def execute(
-        self, query: str, operation_name: str, variables: dict[str, Any]
+        self,
+        query: str,
+        operation_name: str,
+        variables: dict[str, Any],
+        **kwargs: Any,
     ) -> dict[str, Any]:
-        """Send one operation and return its ``data`` object."""
+        """Send one operation and return its ``data`` object.
+
+        ``kwargs`` are the per-call options given to the operation method.
+        """
         ...
 
 
@@ -39,7 +53,7 @@ class BaseOperations:
         variables: dict[str, Any],
         **kwargs: Any,
     ) -> dict[str, Any]:
-        return self.transport.execute(query, operation_name, variables)
+        return self.transport.execute(query, operation_name, variables, **kwargs)
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data
@@ -56,7 +70,9 @@ class AsyncBaseOperations:
         variables: dict[str, Any],
         **kwargs: Any,
     ) -> dict[str, Any]:
-        return await self.transport.execute(query, operation_name, variables)
+        return await self.transport.execute(
+            query, operation_name, variables, **kwargs
+        )
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data

@@ -1,0 +1,232 @@
+"""Credentials, tenant JWTs and the ``httpx.Auth`` flow that applies them.
+
+Three ways to authenticate, never mixed in one client:
+
+- 1.x API key: ``Authorization: Bearer <key>`` plus ``X-PREFECT-TENANT-ID``;
+- 0.12 API token: ``Authorization: Bearer <token>``; after ``login_to_tenant`` the tenant
+  JWT access token replaces it, refreshed (Bearer = refresh token) once it expires
+  within ``REFRESH_WINDOW``;
+- none (Prefect Server).
+
+``TokenState`` makes every decision and does no I/O; ``PrefectAuth`` is the thin
+sync/async shell httpx drives. Refreshing is single-flight: concurrent requests
+that find the token expiring wait for one refresh instead of each starting one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncGenerator, Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from prefect_gql_generated.documents import REFRESH_TOKEN_GQL
+from prefect_gql_generated.fragments import AuthTokens
+from prefect_gql_generated.refresh_token import RefreshToken
+
+from ._exceptions import AuthenticationError, ConfigurationError
+from ._responses import error_details, is_unauthenticated, parse_graphql_response
+
+__all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState"]
+
+REFRESH_WINDOW = timedelta(seconds=30)
+EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"
+"""Set on a request whose ``Authorization`` was chosen by the caller (``token=``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TenantTokens:
+    access_token: SecretStr
+    refresh_token: SecretStr | None
+    expires_at: datetime | None
+
+
+def _parse_expiry(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as err:
+        raise AuthenticationError("the API returned an unreadable token expiry") from err
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def tokens_from_payload(payload: AuthTokens | None) -> TenantTokens:
+    """Tokens from a ``switch_tenant`` / ``refresh_token`` answer."""
+    if payload is None or not payload.access_token:
+        raise AuthenticationError("the API returned no access token")
+    return TenantTokens(
+        access_token=SecretStr(payload.access_token),
+        refresh_token=SecretStr(payload.refresh_token) if payload.refresh_token else None,
+        expires_at=_parse_expiry(payload.expires_at),
+    )
+
+
+class TokenState:
+    """What to send as ``Authorization``, and when tenant JWTs need refreshing."""
+
+    def __init__(
+        self,
+        *,
+        api_key: SecretStr | None = None,
+        api_token: SecretStr | None = None,
+        tenant_id: str | None = None,
+    ) -> None:
+        if api_key is not None and api_token is not None:
+            raise ConfigurationError(
+                "pass either an API key (1.x) or an API token (0.12), not both"
+            )
+        self.api_key = api_key
+        self.api_token = api_token
+        self.tenant_id = tenant_id
+        self.tenant_tokens: TenantTokens | None = None
+
+    def __repr__(self) -> str:
+        kind = "api_key" if self.api_key else "api_token" if self.api_token else "none"
+        return f"TokenState(kind={kind!r}, tenant_id={self.tenant_id!r}, jwt={self.has_jwt})"
+
+    @property
+    def has_jwt(self) -> bool:
+        return self.tenant_tokens is not None
+
+    def bearer(self) -> str | None:
+        """The token for ``Authorization``: key, else tenant JWT, else API token."""
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.tenant_tokens is not None:
+            return self.tenant_tokens.access_token.get_secret_value()
+        if self.api_token is not None:
+            return self.api_token.get_secret_value()
+        return None
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        bearer = self.bearer()
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        if self.api_key is not None and self.tenant_id:
+            headers["X-PREFECT-TENANT-ID"] = self.tenant_id
+        return headers
+
+    def needs_refresh(self, now: datetime | None = None) -> bool:
+        """True when the access token expires within ``REFRESH_WINDOW`` and can be refreshed."""
+        tokens = self.tenant_tokens
+        if tokens is None or tokens.refresh_token is None or tokens.expires_at is None:
+            return False
+        return (now or datetime.now(UTC)) + REFRESH_WINDOW > tokens.expires_at
+
+    def can_refresh(self) -> bool:
+        return self.tenant_tokens is not None and self.tenant_tokens.refresh_token is not None
+
+    def mark_expired(self, rejected_bearer: str | None) -> None:
+        """The server refused ``rejected_bearer``: refresh it, unless it was already replaced."""
+        tokens = self.tenant_tokens
+        if tokens is not None and tokens.access_token.get_secret_value() == rejected_bearer:
+            self.tenant_tokens = TenantTokens(
+                tokens.access_token, tokens.refresh_token, datetime.min.replace(tzinfo=UTC)
+            )
+
+    def refresh_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
+        tokens = self.tenant_tokens
+        assert tokens is not None and tokens.refresh_token is not None
+        request = httpx.Request(
+            "POST",
+            url,
+            json={
+                "query": REFRESH_TOKEN_GQL,
+                "operationName": "RefreshToken",
+                "variables": {"input": {"access_token": tokens.access_token.get_secret_value()}},
+            },
+            headers={
+                **extra_headers,
+                "Authorization": f"Bearer {tokens.refresh_token.get_secret_value()}",
+            },
+        )
+        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
+        return request
+
+    def apply_refresh_response(self, response: httpx.Response) -> None:
+        try:
+            data = parse_graphql_response(response, "RefreshToken")
+            payload = RefreshToken.model_validate(data).refresh_token
+        except AuthenticationError as err:
+            raise AuthenticationError(
+                "the tenant session expired and could not be refreshed; log in to the tenant again"
+            ) from err
+        except ValidationError as err:
+            raise AuthenticationError("the API returned an unreadable token refresh") from err
+        self.tenant_tokens = tokens_from_payload(payload)
+
+
+def _rejected_credentials(response: httpx.Response) -> bool:
+    if response.status_code == 401:
+        return True
+    try:
+        body: Any = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and bool(body.get("errors")) and is_unauthenticated(
+        error_details(body["errors"])
+    )
+
+
+class PrefectAuth(httpx.Auth):
+    """Applies ``TokenState`` to each request; refreshes JWTs before expiry and once on rejection."""
+
+    def __init__(self, state: TokenState, refresh_url: str, extra_headers: dict[str, str]) -> None:
+        self._state = state
+        self._refresh_url = refresh_url
+        self._extra_headers = extra_headers
+        self._sync_lock = threading.Lock()
+        self._async_lock = anyio.Lock()
+
+    def _authorize(self, request: httpx.Request) -> httpx.Request:
+        if not request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
+            request.headers.pop("Authorization", None)
+            request.headers.update(self._state.headers())
+        return request
+
+    def _should_retry_rejected(self, request: httpx.Request, response: httpx.Response) -> bool:
+        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION) or not self._state.can_refresh():
+            return False
+        if not _rejected_credentials(response):
+            return False
+        sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self._state.mark_expired(sent)
+        return True
+
+    def _refresh_request(self) -> httpx.Request:
+        return self._state.refresh_request(self._refresh_url, self._extra_headers)
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for attempt in (1, 2):
+            if self._state.needs_refresh():
+                with self._sync_lock:
+                    if self._state.needs_refresh():
+                        refreshed = yield self._refresh_request()
+                        refreshed.read()
+                        self._state.apply_refresh_response(refreshed)
+            response = yield self._authorize(request)
+            response.read()
+            if attempt == 2 or not self._should_retry_rejected(request, response):
+                return
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        for attempt in (1, 2):
+            if self._state.needs_refresh():
+                async with self._async_lock:
+                    if self._state.needs_refresh():
+                        refreshed = yield self._refresh_request()
+                        await refreshed.aread()
+                        self._state.apply_refresh_response(refreshed)
+            response = yield self._authorize(request)
+            await response.aread()
+            if attempt == 2 or not self._should_retry_rejected(request, response):
+                return

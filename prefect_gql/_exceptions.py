@@ -1,0 +1,164 @@
+"""Every error prefect_gql raises, as one tree.
+
+::
+
+    PrefectGQLError                      base of everything below
+    ├── ClientError                      the API answered with GraphQL ``errors``
+    │   ├── AuthenticationError          UNAUTHENTICATED, revoked or expired credentials
+    │   ├── VersionLockError             VERSION_LOCKING_ERROR: a stale run ``version``
+    │   ├── NotFoundError                the object asked for does not exist
+    │   └── OperationFailedError         the API answered ``success: false`` (also a ValueError)
+    ├── APIStatusError                   a non-2xx HTTP status (GraphQL message parsed out of 400s)
+    ├── APIConnectionError               the request never got an answer
+    │   └── APITimeoutError              ... because it timed out
+    ├── APIResponseError                 an answer that is not a valid GraphQL response
+    │                                    (HTML error page, not JSON, missing ``data``, wrong types)
+    ├── LogWriteError                    ``write_run_logs`` could not write some entries
+    │                                    (also a ValueError, as the Prefect Client documented)
+    ├── ConfigurationError               conflicting or missing settings (also a ValueError)
+    └── InvalidInputError                bad arguments, caught before any request (also a ValueError)
+        └── InvalidStateError            an unknown or malformed serialized State
+
+``ClientError`` keeps the name the Prefect ``Client`` used, so ``except ClientError``
+keeps working for migrating users. Messages never contain tokens, API keys or JWTs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ClientError",
+    "ConfigurationError",
+    "GraphQLErrorDetail",
+    "InvalidInputError",
+    "InvalidStateError",
+    "LogWriteError",
+    "NotFoundError",
+    "OperationFailedError",
+    "PrefectGQLError",
+    "VersionLockError",
+]
+
+
+class PrefectGQLError(Exception):
+    """Base class of every error raised by prefect_gql."""
+
+
+class GraphQLErrorDetail:
+    """One entry of a GraphQL response's ``errors`` list."""
+
+    __slots__ = ("code", "extensions", "message", "path")
+
+    def __init__(
+        self,
+        message: str,
+        path: Sequence[str | int] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.path: tuple[str | int, ...] = tuple(path or ())
+        self.extensions: dict[str, Any] = dict(extensions or {})
+        code = self.extensions.get("code")
+        self.code: str | None = code if isinstance(code, str) else None
+
+    def __repr__(self) -> str:
+        return f"GraphQLErrorDetail(message={self.message!r}, path={self.path!r}, code={self.code!r})"
+
+
+class ClientError(PrefectGQLError):
+    """The API answered, with GraphQL ``errors``.
+
+    ``errors`` holds every error (message, path, ``extensions.code``); ``data`` holds
+    whatever partial data came with them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: Sequence[GraphQLErrorDetail] = (),
+        data: Mapping[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors: tuple[GraphQLErrorDetail, ...] = tuple(errors)
+        self.data = data
+        self.operation_name = operation_name
+
+    @property
+    def code(self) -> str | None:
+        """``extensions.code`` of the first error that has one."""
+        return next((error.code for error in self.errors if error.code), None)
+
+
+class AuthenticationError(ClientError):
+    """The credentials were refused (missing, revoked, expired or malformed)."""
+
+
+class VersionLockError(ClientError):
+    """A run state was set with a ``version`` that is no longer the current one."""
+
+
+class NotFoundError(ClientError):
+    """The object asked for does not exist (or is not visible to these credentials)."""
+
+
+class OperationFailedError(ClientError, ValueError):
+    """The API ran the mutation but reported it unsuccessful.
+
+    A ``ValueError`` too, as the Prefect ``Client`` documented for failed secret,
+    tag-limit and deletion calls.
+    """
+
+
+class APIStatusError(PrefectGQLError):
+    """The API answered with a non-2xx HTTP status."""
+
+    def __init__(self, message: str, *, status_code: int, body_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.body_excerpt = body_excerpt
+
+
+class APIConnectionError(PrefectGQLError):
+    """The request got no answer: connection refused, reset, DNS failure..."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+
+class APIResponseError(PrefectGQLError):
+    """The answer was not a usable GraphQL response for this operation."""
+
+
+class LogWriteError(PrefectGQLError, ValueError):
+    """Some log entries could not be written; ``unwritten`` lists them, in order."""
+
+    def __init__(self, message: str, *, unwritten: Sequence[Mapping[str, Any]]) -> None:
+        super().__init__(message)
+        self.unwritten: list[Mapping[str, Any]] = list(unwritten)
+
+
+class ConfigurationError(PrefectGQLError, ValueError):
+    """The settings conflict or lack something this call needs."""
+
+
+class InvalidInputError(PrefectGQLError, ValueError):
+    """An argument is invalid; raised before any request is sent.
+
+    A ``ValueError`` too, as the Prefect ``Client`` documented for bad UUIDs and limits.
+    """
+
+
+class InvalidStateError(InvalidInputError):
+    """A serialized State is of an unknown type or malformed."""

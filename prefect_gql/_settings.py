@@ -1,0 +1,209 @@
+"""Settings: one typed object, read from four places in a fixed order.
+
+Precedence, highest first:
+
+1. arguments passed to ``Client(...)`` / ``AsyncClient(...)``;
+2. environment variables, Prefect's names: ``PREFECT__<SECTION>__<KEY>``
+   (``PREFECT__CLOUD__API``, ``PREFECT__CLOUD__API_KEY``, ``PREFECT__BACKEND``...);
+3. ``~/.prefect/backend.toml`` (``backend`` only, as ``prefect backend`` writes it) and
+   the user config file ``~/.prefect/config.toml`` (``PREFECT__USER_CONFIG_PATH``);
+4. Prefect's defaults.
+
+``~/.prefect`` is ``PREFECT__HOME_DIR`` when set. Values in config.toml that still
+hold Prefect's ``${...}`` interpolations are ignored (they only make sense inside Prefect).
+Which source supplied the server URL and the credentials is logged at DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from ._exceptions import ConfigurationError
+
+__all__ = ["Backend", "CloudSettings", "ServerSettings", "Settings", "load_settings"]
+
+logger = logging.getLogger("prefect_gql")
+
+Backend = Literal["cloud", "server"]
+
+ENV_PREFIX = "PREFECT__"
+DEFAULT_HOME_DIR = "~/.prefect"
+CLOUD_ENDPOINT = "https://api.prefect.io"
+SERVER_HOST = "http://localhost"
+SERVER_PORT = 4200
+
+
+class CloudSettings(BaseModel):
+    """The ``[cloud]`` table: where the API is and how to authenticate."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    api: str | None = None
+    endpoint: str = CLOUD_ENDPOINT
+    api_key: SecretStr | None = None
+    tenant_id: str | None = None
+    auth_token: SecretStr | None = None
+    request_timeout: float = 15.0
+
+
+class ServerSettings(BaseModel):
+    """The ``[server]`` table: where a Prefect Server listens."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: str | None = None
+    host: str = SERVER_HOST
+    port: int = SERVER_PORT
+
+
+class Settings(BaseSettings):
+    """Prefect's client-side configuration keys, typed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        case_sensitive=False,
+        extra="ignore",
+    )
+
+    backend: Backend = "cloud"
+    home_dir: Path = Path(DEFAULT_HOME_DIR)
+    cloud: CloudSettings = CloudSettings()
+    server: ServerSettings = ServerSettings()
+
+    @field_validator("home_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def api_server(self) -> str:
+        """The URL GraphQL requests go to: ``cloud.api``, else the backend's endpoint."""
+        if self.cloud.api:
+            return self.cloud.api
+        if self.backend == "server":
+            return self.server.endpoint or f"{self.server.host}:{self.server.port}"
+        return self.cloud.endpoint
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            InitSettingsSource(settings_cls, _read_toml(backend_file_path())),
+            InitSettingsSource(settings_cls, _read_toml(user_config_path())),
+        )
+
+
+def home_dir() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}HOME_DIR", DEFAULT_HOME_DIR)).expanduser()
+
+
+def user_config_path() -> Path:
+    configured = os.environ.get(f"{ENV_PREFIX}USER_CONFIG_PATH")
+    return Path(configured).expanduser() if configured else home_dir() / "config.toml"
+
+
+def backend_file_path() -> Path:
+    configured = os.environ.get(f"{ENV_PREFIX}BACKEND_CONFIG_PATH")
+    return Path(configured).expanduser() if configured else home_dir() / "backend.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigurationError(f"cannot read config file {path}: {err}") from err
+    return _without_interpolations(data)
+
+
+def _without_interpolations(data: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            cleaned[key] = _without_interpolations(value)
+        elif not (isinstance(value, str) and "${" in value):
+            cleaned[key] = value
+    return cleaned
+
+
+def _source_of(path: tuple[str, ...], arguments: dict[str, Any]) -> str:
+    """Name the highest-precedence source that sets ``path`` (e.g. ``("cloud", "api")``)."""
+    node: Any = arguments
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    if node is not None:
+        return "argument"
+    env_name = ENV_PREFIX + "__".join(part.upper() for part in path)
+    if any(name.upper() == env_name for name in os.environ):
+        return f"environment variable {env_name}"
+    for file in (backend_file_path(), user_config_path()):
+        node = _read_toml(file)
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            return f"config file {file}"
+    return "default"
+
+
+def load_settings(**arguments: Any) -> Settings:
+    """Build ``Settings`` from arguments (nested dicts, ``None`` meaning unset) and the rest.
+
+    Logs at DEBUG which source won for the API server and each credential, never
+    the values of credentials.
+    """
+    given = _drop_none(arguments)
+    try:
+        settings = Settings(**given)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in err.errors(include_input=False)
+        )
+        # Not chained: pydantic's error text would carry the raw input, credentials included.
+        raise ConfigurationError(f"invalid prefect_gql settings: {problems}") from None
+    logger.debug(
+        "api_server %s from %s; backend %s from %s",
+        settings.api_server,
+        _source_of(("cloud", "api"), given),
+        settings.backend,
+        _source_of(("backend",), given),
+    )
+    for key in ("api_key", "auth_token", "tenant_id"):
+        if getattr(settings.cloud, key) is not None:
+            logger.debug("cloud.%s from %s", key, _source_of(("cloud", key), given))
+    return settings
+
+
+def _drop_none(arguments: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in arguments.items():
+        if isinstance(value, dict):
+            nested = _drop_none(value)
+            if nested:
+                cleaned[key] = nested
+        elif value is not None:
+            cleaned[key] = value
+    return cleaned
