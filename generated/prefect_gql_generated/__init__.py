@@ -22,6 +22,7 @@ from .documents import (
     GET_CACHED_STATES_BY_TASK_GQL,
     GET_FLOW_GROUP_ID_GQL,
     GET_FLOW_RUN_INFO_GQL,
+    GET_FLOW_RUN_LOGS_GQL,
     GET_FLOW_RUN_STATE_GQL,
     GET_OR_CREATE_TASK_RUN_INFO_GQL,
     GET_TASK_RUN_STATE_GQL,
@@ -96,6 +97,7 @@ if TYPE_CHECKING:
         GetFlowRunInfoFlowRunByPkFlowProject,
         GetFlowRunInfoFlowRunByPkTaskRuns,
     )
+    from .get_flow_run_logs import GetFlowRunLogs, GetFlowRunLogsLog
     from .get_flow_run_state import GetFlowRunState, GetFlowRunStateFlowRunByPk
     from .get_or_create_task_run_info import (
         GetOrCreateTaskRunInfo,
@@ -231,6 +233,8 @@ _LAZY_IMPORTS = {
     "GetFlowRunInfoFlowRunByPkFlow": ".get_flow_run_info",
     "GetFlowRunInfoFlowRunByPkFlowProject": ".get_flow_run_info",
     "GetFlowRunInfoFlowRunByPkTaskRuns": ".get_flow_run_info",
+    "GetFlowRunLogs": ".get_flow_run_logs",
+    "GetFlowRunLogsLog": ".get_flow_run_logs",
     "GetFlowRunState": ".get_flow_run_state",
     "GetFlowRunStateFlowRunByPk": ".get_flow_run_state",
     "GetOrCreateTaskRunInfo": ".get_or_create_task_run_info",
@@ -384,6 +388,7 @@ __all__ = [
     "GET_CACHED_STATES_BY_TASK_GQL",
     "GET_FLOW_GROUP_ID_GQL",
     "GET_FLOW_RUN_INFO_GQL",
+    "GET_FLOW_RUN_LOGS_GQL",
     "GET_FLOW_RUN_STATE_GQL",
     "GET_OR_CREATE_TASK_RUN_INFO_GQL",
     "GET_TASK_RUN_STATE_GQL",
@@ -404,6 +409,8 @@ __all__ = [
     "GetFlowRunInfoFlowRunByPkFlow",
     "GetFlowRunInfoFlowRunByPkFlowProject",
     "GetFlowRunInfoFlowRunByPkTaskRuns",
+    "GetFlowRunLogs",
+    "GetFlowRunLogsLog",
     "GetFlowRunState",
     "GetFlowRunStateFlowRunByPk",
     "GetOrCreateTaskRunInfo",

@@ -26,6 +26,7 @@ from .documents import (
     GET_CACHED_STATES_BY_TASK_GQL,
     GET_FLOW_GROUP_ID_GQL,
     GET_FLOW_RUN_INFO_GQL,
+    GET_FLOW_RUN_LOGS_GQL,
     GET_FLOW_RUN_STATE_GQL,
     GET_OR_CREATE_TASK_RUN_INFO_GQL,
     GET_TASK_RUN_STATE_GQL,
@@ -72,6 +73,7 @@ if TYPE_CHECKING:
     from .get_cached_states_by_task import GetCachedStatesByTask
     from .get_flow_group_id import GetFlowGroupId
     from .get_flow_run_info import GetFlowRunInfo
+    from .get_flow_run_logs import GetFlowRunLogs
     from .get_flow_run_state import GetFlowRunState
     from .get_or_create_task_run_info import GetOrCreateTaskRunInfo
     from .get_task_run_state import GetTaskRunState
@@ -454,6 +456,21 @@ class AsyncOperations(AsyncBaseOperations):
         )
         data = self.get_data(response)
         return WriteRunLogs.model_validate(data)
+
+    async def get_flow_run_logs(
+        self, flow_run_id: UUID, **kwargs: Any
+    ) -> "GetFlowRunLogs":
+        from .get_flow_run_logs import GetFlowRunLogs
+
+        variables: dict[str, object] = {"flow_run_id": flow_run_id}
+        response = await self.execute(
+            query=GET_FLOW_RUN_LOGS_GQL,
+            operation_name="GetFlowRunLogs",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GetFlowRunLogs.model_validate(data)
 
     async def create_project(
         self, input: "create_project_input", **kwargs: Any
@@ -1077,6 +1094,19 @@ class Operations(BaseOperations):
         )
         data = self.get_data(response)
         return WriteRunLogs.model_validate(data)
+
+    def get_flow_run_logs(self, flow_run_id: UUID, **kwargs: Any) -> "GetFlowRunLogs":
+        from .get_flow_run_logs import GetFlowRunLogs
+
+        variables: dict[str, object] = {"flow_run_id": flow_run_id}
+        response = self.execute(
+            query=GET_FLOW_RUN_LOGS_GQL,
+            operation_name="GetFlowRunLogs",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return GetFlowRunLogs.model_validate(data)
 
     def create_project(
         self, input: "create_project_input", **kwargs: Any

@@ -20,6 +20,7 @@ __all__ = [
     "GET_CACHED_STATES_BY_TASK_GQL",
     "GET_FLOW_GROUP_ID_GQL",
     "GET_FLOW_RUN_INFO_GQL",
+    "GET_FLOW_RUN_LOGS_GQL",
     "GET_FLOW_RUN_STATE_GQL",
     "GET_OR_CREATE_TASK_RUN_INFO_GQL",
     "GET_TASK_RUN_STATE_GQL",
@@ -260,6 +261,18 @@ WRITE_RUN_LOGS_GQL = """
 mutation WriteRunLogs($input: write_run_logs_input!) {
   write_run_logs(input: $input) {
     success
+  }
+}
+"""
+
+GET_FLOW_RUN_LOGS_GQL = """
+query GetFlowRunLogs($flow_run_id: uuid!) {
+  log(where: {flow_run_id: {_eq: $flow_run_id}}, order_by: {timestamp: asc}) {
+    timestamp
+    level
+    name
+    message
+    task_run_id
   }
 }
 """
