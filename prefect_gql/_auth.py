@@ -23,11 +23,10 @@ from typing import Any
 
 import anyio
 import httpx
-from pydantic import SecretStr, ValidationError
-
 from prefect_gql_generated.documents import REFRESH_TOKEN_GQL
 from prefect_gql_generated.fragments import AuthTokens
 from prefect_gql_generated.refresh_token import RefreshToken
+from pydantic import SecretStr, ValidationError
 
 from ._exceptions import AuthenticationError, ConfigurationError
 from ._responses import error_details, is_unauthenticated, parse_graphql_response
@@ -35,7 +34,7 @@ from ._responses import error_details, is_unauthenticated, parse_graphql_respons
 __all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState"]
 
 REFRESH_WINDOW = timedelta(seconds=30)
-EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"
+EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"  # noqa: S105 - a key name, no secret
 """Set on a request whose ``Authorization`` was chosen by the caller (``token=``)."""
 
 
@@ -133,7 +132,8 @@ class TokenState:
 
     def refresh_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
         tokens = self.tenant_tokens
-        assert tokens is not None and tokens.refresh_token is not None
+        assert tokens is not None
+        assert tokens.refresh_token is not None
         request = httpx.Request(
             "POST",
             url,
@@ -170,13 +170,15 @@ def _rejected_credentials(response: httpx.Response) -> bool:
         body: Any = response.json()
     except ValueError:
         return False
-    return isinstance(body, dict) and bool(body.get("errors")) and is_unauthenticated(
-        error_details(body["errors"])
+    return (
+        isinstance(body, dict)
+        and bool(body.get("errors"))
+        and is_unauthenticated(error_details(body["errors"]))
     )
 
 
 class PrefectAuth(httpx.Auth):
-    """Applies ``TokenState`` to each request; refreshes JWTs before expiry and once on rejection."""
+    """Applies ``TokenState``; refreshes JWTs before they expire and once when refused."""
 
     def __init__(self, state: TokenState, refresh_url: str, extra_headers: dict[str, str]) -> None:
         self._state = state
@@ -186,13 +188,12 @@ class PrefectAuth(httpx.Auth):
         self._async_lock = anyio.Lock()
 
     def _authorize(self, request: httpx.Request) -> httpx.Request:
-        if not request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
-            request.headers.pop("Authorization", None)
-            request.headers.update(self._state.headers())
+        request.headers.pop("Authorization", None)
+        request.headers.update(self._state.headers())
         return request
 
     def _should_retry_rejected(self, request: httpx.Request, response: httpx.Response) -> bool:
-        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION) or not self._state.can_refresh():
+        if not self._state.can_refresh():
             return False
         if not _rejected_credentials(response):
             return False
@@ -203,7 +204,12 @@ class PrefectAuth(httpx.Auth):
     def _refresh_request(self) -> httpx.Request:
         return self._state.refresh_request(self._refresh_url, self._extra_headers)
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
+            yield request
+            return
         for attempt in (1, 2):
             if self._state.needs_refresh():
                 with self._sync_lock:
@@ -219,6 +225,9 @@ class PrefectAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
+            yield request
+            return
         for attempt in (1, 2):
             if self._state.needs_refresh():
                 async with self._async_lock:

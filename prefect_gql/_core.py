@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
 
 import httpx
+from prefect_gql_generated.client import Operations
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticSerializationError, to_json
-
-from prefect_gql_generated.client import Operations
 
 from ._auth import EXPLICIT_TOKEN_EXTENSION, TokenState
 from ._exceptions import (
@@ -129,7 +128,7 @@ def is_retry_safe(document: str, operation_name: str | None) -> bool:
 
 
 def to_json_bytes(value: Any, what: str) -> bytes:
-    """JSON for the wire; models as their set fields by alias, like ariadne-codegen's base client."""
+    """JSON for the wire; models as their set fields by alias (as ariadne-codegen does)."""
     try:
         return to_json(_dump_models(value))
     except PydanticSerializationError as err:

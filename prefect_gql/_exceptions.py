@@ -16,7 +16,7 @@
     ├── LogWriteError                    ``write_run_logs`` could not write some entries
     │                                    (also a ValueError, as the Prefect Client documented)
     ├── ConfigurationError               conflicting or missing settings (also a ValueError)
-    └── InvalidInputError                bad arguments, caught before any request (also a ValueError)
+    └── InvalidInputError                bad arguments, refused before any request (a ValueError)
         └── InvalidStateError            an unknown or malformed serialized State
 
 ``ClientError`` keeps the name the Prefect ``Client`` used, so ``except ClientError``
@@ -69,7 +69,9 @@ class GraphQLErrorDetail:
         self.code: str | None = code if isinstance(code, str) else None
 
     def __repr__(self) -> str:
-        return f"GraphQLErrorDetail(message={self.message!r}, path={self.path!r}, code={self.code!r})"
+        return (
+            f"GraphQLErrorDetail(message={self.message!r}, path={self.path!r}, code={self.code!r})"
+        )
 
 
 class ClientError(PrefectGQLError):

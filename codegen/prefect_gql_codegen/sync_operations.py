@@ -5,6 +5,8 @@ generate every result and input model twice, so ``Client`` and ``AsyncClient``
 results would be different classes. Instead the async client is generated as
 usual and this plugin appends its sync twin to the same module: same methods,
 same models, ``async``/``await`` removed and ``BaseOperations`` as the base.
+``self`` is made positional-only so that ``Operations.method`` can be typed as
+``Callable[Concatenate[Operations, P], R]`` by code that refers to operations.
 """
 
 import ast
@@ -23,6 +25,8 @@ class _StripAsync(ast.NodeTransformer):
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
         self.generic_visit(node)
+        if node.args.args and node.args.args[0].arg == "self":
+            node.args.posonlyargs = [node.args.args.pop(0)]
         sync = ast.FunctionDef(
             name=node.name,
             args=node.args,
@@ -37,9 +41,7 @@ class _StripAsync(ast.NodeTransformer):
 
 class SyncOperationsPlugin(Plugin):
     def generate_client_module(self, module: ast.Module) -> ast.Module:
-        async_class = next(
-            node for node in module.body if isinstance(node, ast.ClassDef)
-        )
+        async_class = next(node for node in module.body if isinstance(node, ast.ClassDef))
         base_name = async_class.bases[0]
         assert isinstance(base_name, ast.Name)
 
@@ -70,11 +72,7 @@ class SyncOperationsPlugin(Plugin):
             elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                 target = node.targets[0].id
                 if target == "__all__" and isinstance(node.value, ast.List):
-                    names = {
-                        elt.value
-                        for elt in node.value.elts
-                        if isinstance(elt, ast.Constant)
-                    }
+                    names = {elt.value for elt in node.value.elts if isinstance(elt, ast.Constant)}
                     node.value.elts = [
                         ast.Constant(value=name) for name in sorted(names | set(exported))
                     ]

@@ -70,9 +70,7 @@ class AsyncBaseOperations:
         variables: dict[str, Any],
         **kwargs: Any,
     ) -> dict[str, Any]:
-        return await self.transport.execute(
-            query, operation_name, variables, **kwargs
-        )
+        return await self.transport.execute(query, operation_name, variables, **kwargs)
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data

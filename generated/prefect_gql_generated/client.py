@@ -776,7 +776,7 @@ class AsyncOperations(AsyncBaseOperations):
 
 class Operations(BaseOperations):
     def register_agent(
-        self, input: "register_agent_input", **kwargs: Any
+        self, /, input: "register_agent_input", **kwargs: Any
     ) -> "RegisterAgent":
         from .register_agent import RegisterAgent
 
@@ -790,7 +790,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return RegisterAgent.model_validate(data)
 
-    def get_agent_config(self, id: UUID, **kwargs: Any) -> "GetAgentConfig":
+    def get_agent_config(self, /, id: UUID, **kwargs: Any) -> "GetAgentConfig":
         from .get_agent_config import GetAgentConfig
 
         variables: dict[str, object] = {"id": id}
@@ -804,7 +804,7 @@ class Operations(BaseOperations):
         return GetAgentConfig.model_validate(data)
 
     def create_task_run_artifact(
-        self, input: "create_task_run_artifact_input", **kwargs: Any
+        self, /, input: "create_task_run_artifact_input", **kwargs: Any
     ) -> "CreateTaskRunArtifact":
         from .create_task_run_artifact import CreateTaskRunArtifact
 
@@ -819,7 +819,7 @@ class Operations(BaseOperations):
         return CreateTaskRunArtifact.model_validate(data)
 
     def update_task_run_artifact(
-        self, input: "update_task_run_artifact_input", **kwargs: Any
+        self, /, input: "update_task_run_artifact_input", **kwargs: Any
     ) -> "UpdateTaskRunArtifact":
         from .update_task_run_artifact import UpdateTaskRunArtifact
 
@@ -834,7 +834,7 @@ class Operations(BaseOperations):
         return UpdateTaskRunArtifact.model_validate(data)
 
     def delete_task_run_artifact(
-        self, input: "delete_task_run_artifact_input", **kwargs: Any
+        self, /, input: "delete_task_run_artifact_input", **kwargs: Any
     ) -> "DeleteTaskRunArtifact":
         from .delete_task_run_artifact import DeleteTaskRunArtifact
 
@@ -849,7 +849,7 @@ class Operations(BaseOperations):
         return DeleteTaskRunArtifact.model_validate(data)
 
     def switch_tenant(
-        self, input: "switch_tenant_input", **kwargs: Any
+        self, /, input: "switch_tenant_input", **kwargs: Any
     ) -> "SwitchTenant":
         from .switch_tenant import SwitchTenant
 
@@ -864,7 +864,7 @@ class Operations(BaseOperations):
         return SwitchTenant.model_validate(data)
 
     def refresh_token(
-        self, input: "refresh_token_input", **kwargs: Any
+        self, /, input: "refresh_token_input", **kwargs: Any
     ) -> "RefreshToken":
         from .refresh_token import RefreshToken
 
@@ -878,7 +878,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return RefreshToken.model_validate(data)
 
-    def create_flow(self, input: "create_flow_input", **kwargs: Any) -> "CreateFlow":
+    def create_flow(self, /, input: "create_flow_input", **kwargs: Any) -> "CreateFlow":
         from .create_flow import CreateFlow
 
         variables: dict[str, object] = {"input": input}
@@ -892,7 +892,7 @@ class Operations(BaseOperations):
         return CreateFlow.model_validate(data)
 
     def create_flow_from_compressed_string(
-        self, input: "create_flow_from_compressed_string_input", **kwargs: Any
+        self, /, input: "create_flow_from_compressed_string_input", **kwargs: Any
     ) -> "CreateFlowFromCompressedString":
         from .create_flow_from_compressed_string import CreateFlowFromCompressedString
 
@@ -907,7 +907,7 @@ class Operations(BaseOperations):
         return CreateFlowFromCompressedString.model_validate(data)
 
     def register_tasks(
-        self, input: "register_tasks_input", **kwargs: Any
+        self, /, input: "register_tasks_input", **kwargs: Any
     ) -> "RegisterTasks":
         from .register_tasks import RegisterTasks
 
@@ -922,7 +922,7 @@ class Operations(BaseOperations):
         return RegisterTasks.model_validate(data)
 
     def register_edges(
-        self, input: "register_edges_input", **kwargs: Any
+        self, /, input: "register_edges_input", **kwargs: Any
     ) -> "RegisterEdges":
         from .register_edges import RegisterEdges
 
@@ -937,7 +937,7 @@ class Operations(BaseOperations):
         return RegisterEdges.model_validate(data)
 
     def set_schedule_active(
-        self, input: "set_schedule_active_input", **kwargs: Any
+        self, /, input: "set_schedule_active_input", **kwargs: Any
     ) -> "SetScheduleActive":
         from .set_schedule_active import SetScheduleActive
 
@@ -952,7 +952,7 @@ class Operations(BaseOperations):
         return SetScheduleActive.model_validate(data)
 
     def set_schedule_inactive(
-        self, input: "set_schedule_inactive_input", **kwargs: Any
+        self, /, input: "set_schedule_inactive_input", **kwargs: Any
     ) -> "SetScheduleInactive":
         from .set_schedule_inactive import SetScheduleInactive
 
@@ -966,7 +966,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return SetScheduleInactive.model_validate(data)
 
-    def get_flow_group_id(self, id: UUID, **kwargs: Any) -> "GetFlowGroupId":
+    def get_flow_group_id(self, /, id: UUID, **kwargs: Any) -> "GetFlowGroupId":
         from .get_flow_group_id import GetFlowGroupId
 
         variables: dict[str, object] = {"id": id}
@@ -980,7 +980,7 @@ class Operations(BaseOperations):
         return GetFlowGroupId.model_validate(data)
 
     def create_flow_run(
-        self, input: "create_flow_run_input", **kwargs: Any
+        self, /, input: "create_flow_run_input", **kwargs: Any
     ) -> "CreateFlowRun":
         from .create_flow_run import CreateFlowRun
 
@@ -994,7 +994,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return CreateFlowRun.model_validate(data)
 
-    def get_flow_run_info(self, id: UUID, **kwargs: Any) -> "GetFlowRunInfo":
+    def get_flow_run_info(self, /, id: UUID, **kwargs: Any) -> "GetFlowRunInfo":
         from .get_flow_run_info import GetFlowRunInfo
 
         variables: dict[str, object] = {"id": id}
@@ -1007,7 +1007,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return GetFlowRunInfo.model_validate(data)
 
-    def get_flow_run_state(self, id: UUID, **kwargs: Any) -> "GetFlowRunState":
+    def get_flow_run_state(self, /, id: UUID, **kwargs: Any) -> "GetFlowRunState":
         from .get_flow_run_state import GetFlowRunState
 
         variables: dict[str, object] = {"id": id}
@@ -1021,7 +1021,7 @@ class Operations(BaseOperations):
         return GetFlowRunState.model_validate(data)
 
     def set_flow_run_states(
-        self, input: "set_flow_run_states_input", **kwargs: Any
+        self, /, input: "set_flow_run_states_input", **kwargs: Any
     ) -> "SetFlowRunStates":
         from .set_flow_run_states import SetFlowRunStates
 
@@ -1036,7 +1036,7 @@ class Operations(BaseOperations):
         return SetFlowRunStates.model_validate(data)
 
     def set_flow_run_name(
-        self, input: "set_flow_run_name_input", **kwargs: Any
+        self, /, input: "set_flow_run_name_input", **kwargs: Any
     ) -> "SetFlowRunName":
         from .set_flow_run_name import SetFlowRunName
 
@@ -1051,7 +1051,7 @@ class Operations(BaseOperations):
         return SetFlowRunName.model_validate(data)
 
     def update_flow_run_heartbeat(
-        self, input: "update_flow_run_heartbeat_input", **kwargs: Any
+        self, /, input: "update_flow_run_heartbeat_input", **kwargs: Any
     ) -> "UpdateFlowRunHeartbeat":
         from .update_flow_run_heartbeat import UpdateFlowRunHeartbeat
 
@@ -1066,7 +1066,7 @@ class Operations(BaseOperations):
         return UpdateFlowRunHeartbeat.model_validate(data)
 
     def cancel_flow_run(
-        self, input: "cancel_flow_run_input", **kwargs: Any
+        self, /, input: "cancel_flow_run_input", **kwargs: Any
     ) -> "CancelFlowRun":
         from .cancel_flow_run import CancelFlowRun
 
@@ -1081,7 +1081,7 @@ class Operations(BaseOperations):
         return CancelFlowRun.model_validate(data)
 
     def write_run_logs(
-        self, input: "write_run_logs_input", **kwargs: Any
+        self, /, input: "write_run_logs_input", **kwargs: Any
     ) -> "WriteRunLogs":
         from .write_run_logs import WriteRunLogs
 
@@ -1095,7 +1095,9 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return WriteRunLogs.model_validate(data)
 
-    def get_flow_run_logs(self, flow_run_id: UUID, **kwargs: Any) -> "GetFlowRunLogs":
+    def get_flow_run_logs(
+        self, /, flow_run_id: UUID, **kwargs: Any
+    ) -> "GetFlowRunLogs":
         from .get_flow_run_logs import GetFlowRunLogs
 
         variables: dict[str, object] = {"flow_run_id": flow_run_id}
@@ -1109,7 +1111,7 @@ class Operations(BaseOperations):
         return GetFlowRunLogs.model_validate(data)
 
     def create_project(
-        self, input: "create_project_input", **kwargs: Any
+        self, /, input: "create_project_input", **kwargs: Any
     ) -> "CreateProject":
         from .create_project import CreateProject
 
@@ -1123,7 +1125,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return CreateProject.model_validate(data)
 
-    def find_project_by_name(self, name: str, **kwargs: Any) -> "FindProjectByName":
+    def find_project_by_name(self, /, name: str, **kwargs: Any) -> "FindProjectByName":
         from .find_project_by_name import FindProjectByName
 
         variables: dict[str, object] = {"name": name}
@@ -1137,7 +1139,7 @@ class Operations(BaseOperations):
         return FindProjectByName.model_validate(data)
 
     def delete_project(
-        self, input: "delete_project_input", **kwargs: Any
+        self, /, input: "delete_project_input", **kwargs: Any
     ) -> "DeleteProject":
         from .delete_project import DeleteProject
 
@@ -1151,7 +1153,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return DeleteProject.model_validate(data)
 
-    def set_secret(self, input: "set_secret_input", **kwargs: Any) -> "SetSecret":
+    def set_secret(self, /, input: "set_secret_input", **kwargs: Any) -> "SetSecret":
         from .set_secret import SetSecret
 
         variables: dict[str, object] = {"input": input}
@@ -1165,7 +1167,7 @@ class Operations(BaseOperations):
         return SetSecret.model_validate(data)
 
     def get_or_create_task_run_info(
-        self, input: "get_or_create_task_run_info_input", **kwargs: Any
+        self, /, input: "get_or_create_task_run_info_input", **kwargs: Any
     ) -> "GetOrCreateTaskRunInfo":
         from .get_or_create_task_run_info import GetOrCreateTaskRunInfo
 
@@ -1179,7 +1181,9 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return GetOrCreateTaskRunInfo.model_validate(data)
 
-    def get_task_run_state(self, task_run_id: UUID, **kwargs: Any) -> "GetTaskRunState":
+    def get_task_run_state(
+        self, /, task_run_id: UUID, **kwargs: Any
+    ) -> "GetTaskRunState":
         from .get_task_run_state import GetTaskRunState
 
         variables: dict[str, object] = {"task_run_id": task_run_id}
@@ -1193,7 +1197,7 @@ class Operations(BaseOperations):
         return GetTaskRunState.model_validate(data)
 
     def set_task_run_states(
-        self, input: "set_task_run_states_input", **kwargs: Any
+        self, /, input: "set_task_run_states_input", **kwargs: Any
     ) -> "SetTaskRunStates":
         from .set_task_run_states import SetTaskRunStates
 
@@ -1208,7 +1212,7 @@ class Operations(BaseOperations):
         return SetTaskRunStates.model_validate(data)
 
     def set_task_run_name(
-        self, input: "set_task_run_name_input", **kwargs: Any
+        self, /, input: "set_task_run_name_input", **kwargs: Any
     ) -> "SetTaskRunName":
         from .set_task_run_name import SetTaskRunName
 
@@ -1223,7 +1227,7 @@ class Operations(BaseOperations):
         return SetTaskRunName.model_validate(data)
 
     def update_task_run_heartbeat(
-        self, input: "update_task_run_heartbeat_input", **kwargs: Any
+        self, /, input: "update_task_run_heartbeat_input", **kwargs: Any
     ) -> "UpdateTaskRunHeartbeat":
         from .update_task_run_heartbeat import UpdateTaskRunHeartbeat
 
@@ -1238,7 +1242,7 @@ class Operations(BaseOperations):
         return UpdateTaskRunHeartbeat.model_validate(data)
 
     def get_cached_states_by_task(
-        self, task_id: UUID, created_after: datetime, limit: int, **kwargs: Any
+        self, /, task_id: UUID, created_after: datetime, limit: int, **kwargs: Any
     ) -> "GetCachedStatesByTask":
         from .get_cached_states_by_task import GetCachedStatesByTask
 
@@ -1257,7 +1261,7 @@ class Operations(BaseOperations):
         return GetCachedStatesByTask.model_validate(data)
 
     def get_cached_states_by_cache_key(
-        self, cache_key: str, created_after: datetime, limit: int, **kwargs: Any
+        self, /, cache_key: str, created_after: datetime, limit: int, **kwargs: Any
     ) -> "GetCachedStatesByCacheKey":
         from .get_cached_states_by_cache_key import GetCachedStatesByCacheKey
 
@@ -1275,7 +1279,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return GetCachedStatesByCacheKey.model_validate(data)
 
-    def get_task_tag_limit(self, tag: str, **kwargs: Any) -> "GetTaskTagLimit":
+    def get_task_tag_limit(self, /, tag: str, **kwargs: Any) -> "GetTaskTagLimit":
         from .get_task_tag_limit import GetTaskTagLimit
 
         variables: dict[str, object] = {"tag": tag}
@@ -1289,7 +1293,7 @@ class Operations(BaseOperations):
         return GetTaskTagLimit.model_validate(data)
 
     def update_task_tag_limit(
-        self, input: "update_task_tag_limit_input", **kwargs: Any
+        self, /, input: "update_task_tag_limit_input", **kwargs: Any
     ) -> "UpdateTaskTagLimit":
         from .update_task_tag_limit import UpdateTaskTagLimit
 
@@ -1304,7 +1308,7 @@ class Operations(BaseOperations):
         return UpdateTaskTagLimit.model_validate(data)
 
     def delete_task_tag_limit(
-        self, input: "delete_task_tag_limit_input", **kwargs: Any
+        self, /, input: "delete_task_tag_limit_input", **kwargs: Any
     ) -> "DeleteTaskTagLimit":
         from .delete_task_tag_limit import DeleteTaskTagLimit
 
@@ -1318,7 +1322,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return DeleteTaskTagLimit.model_validate(data)
 
-    def list_tenants_by_slug(self, **kwargs: Any) -> "ListTenantsBySlug":
+    def list_tenants_by_slug(self, /, **kwargs: Any) -> "ListTenantsBySlug":
         from .list_tenants_by_slug import ListTenantsBySlug
 
         variables: dict[str, object] = {}
@@ -1333,6 +1337,7 @@ class Operations(BaseOperations):
 
     def find_tenant_id(
         self,
+        /,
         slug: Union[Optional[str], "UnsetType"] = UNSET,
         id: Union[Optional[UUID], "UnsetType"] = UNSET,
         **kwargs: Any,
@@ -1349,7 +1354,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return FindTenantId.model_validate(data)
 
-    def list_tenant_slugs(self, **kwargs: Any) -> "ListTenantSlugs":
+    def list_tenant_slugs(self, /, **kwargs: Any) -> "ListTenantSlugs":
         from .list_tenant_slugs import ListTenantSlugs
 
         variables: dict[str, object] = {}
@@ -1362,7 +1367,9 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return ListTenantSlugs.model_validate(data)
 
-    def get_user_default_tenant_slug(self, **kwargs: Any) -> "GetUserDefaultTenantSlug":
+    def get_user_default_tenant_slug(
+        self, /, **kwargs: Any
+    ) -> "GetUserDefaultTenantSlug":
         from .get_user_default_tenant_slug import GetUserDefaultTenantSlug
 
         variables: dict[str, object] = {}
@@ -1375,7 +1382,7 @@ class Operations(BaseOperations):
         data = self.get_data(response)
         return GetUserDefaultTenantSlug.model_validate(data)
 
-    def get_auth_tenant(self, **kwargs: Any) -> "GetAuthTenant":
+    def get_auth_tenant(self, /, **kwargs: Any) -> "GetAuthTenant":
         from .get_auth_tenant import GetAuthTenant
 
         variables: dict[str, object] = {}
@@ -1389,7 +1396,7 @@ class Operations(BaseOperations):
         return GetAuthTenant.model_validate(data)
 
     def create_tenant(
-        self, input: "create_tenant_input", **kwargs: Any
+        self, /, input: "create_tenant_input", **kwargs: Any
     ) -> "CreateTenant":
         from .create_tenant import CreateTenant
 

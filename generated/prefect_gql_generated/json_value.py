@@ -2,11 +2,9 @@
 
 """The type of the schema's ``JSON`` and ``jsonb`` scalars: any JSON value."""
 
-from typing import Union
-
 from typing_extensions import TypeAliasType
 
 JSONValue = TypeAliasType(
     "JSONValue",
-    Union[dict[str, "JSONValue"], list["JSONValue"], str, int, float, bool, None],
+    dict[str, "JSONValue"] | list["JSONValue"] | str | int | float | bool | None,
 )

@@ -1,0 +1,200 @@
+"""What ``Client`` and ``AsyncClient`` share that involves no network I/O.
+
+Resolving settings and credentials, local-only methods (headers, credential
+files), ``with_options`` and a secret-free ``repr``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from typing import Any, Self
+
+import httpx
+from pydantic import SecretStr
+
+from ._auth import TokenState
+from ._core import ClientConfig
+from ._disk import (
+    AUTH_FILE_HEADER,
+    auth_file_path,
+    auth_table_key,
+    read_toml_file,
+    write_private_toml,
+)
+from ._exceptions import ConfigurationError
+from ._plans import load_api_token_settings, logout_from_tenant, save_api_token, valid_uuid
+from ._retry import DEFAULT_TIMEOUT, RetryPolicy
+from ._settings import Backend, load_settings
+
+__all__ = ["DEFAULT_CORE_VERSION", "BaseClient"]
+
+logger = logging.getLogger("prefect_gql")
+
+DEFAULT_CORE_VERSION = "1.4.1"
+"""Sent as ``X-PREFECT-CORE-VERSION`` and as the ``__version__`` of serialized states."""
+
+
+def _timeout(value: float | httpx.Timeout | None, default: float | None) -> httpx.Timeout:
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is not None:
+        return httpx.Timeout(value)
+    if default is not None:
+        return httpx.Timeout(default, connect=DEFAULT_TIMEOUT.connect)
+    return DEFAULT_TIMEOUT
+
+
+class BaseClient:
+    """Settings, credentials and local state of a client; see ``Client`` for the arguments."""
+
+    _config: ClientConfig
+
+    def __init__(
+        self,
+        api_server: str | None = None,
+        api_token: str | None = None,
+        *,
+        api_key: str | None = None,
+        tenant_id: str | None = None,
+        backend: Backend | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        core_version: str = DEFAULT_CORE_VERSION,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if api_key is not None and api_token is not None:
+            raise ConfigurationError(
+                "pass either api_key (Prefect 1.x) or api_token (0.12 API tokens), not both"
+            )
+        settings = load_settings(
+            backend=backend,
+            cloud={
+                "api": api_server,
+                "api_key": api_key,
+                "tenant_id": tenant_id,
+                "auth_token": api_token,
+            },
+        )
+        server = settings.api_server
+        key = settings.cloud.api_key
+        token = settings.cloud.auth_token
+        tenant = settings.cloud.tenant_id
+        if key is not None and token is not None:
+            logger.warning("both an API key and an API token are configured; using the API key")
+            token = None
+        if key is None and token is None:
+            stored = read_toml_file(auth_file_path(settings.home_dir)).get(
+                auth_table_key(server), {}
+            )
+            if isinstance(stored.get("api_key"), str):
+                key = SecretStr(stored["api_key"])
+                tenant = tenant or stored.get("tenant_id")
+        if tenant is not None:
+            tenant = str(valid_uuid(tenant, "tenant_id"))
+        if max_retries is not None and max_retries < 0:
+            raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
+        self._config = ClientConfig(
+            api_server=server,
+            backend=settings.backend,
+            tokens=TokenState(api_key=key, api_token=token, tenant_id=tenant),
+            home_dir=settings.home_dir,
+            core_version=core_version,
+            retry=RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries),
+            timeout=_timeout(timeout, settings.cloud.request_timeout),
+            headers=dict(headers or {}),
+        )
+        if key is None and token is None and settings.backend == "cloud":
+            stored_token, active_tenant = load_api_token_settings(self._config)
+            if stored_token is not None:
+                self._config.tokens.api_token = stored_token
+                self._config.tokens.tenant_id = active_tenant
+
+    def __repr__(self) -> str:
+        tokens = self._config.tokens
+        auth = "api_key" if tokens.api_key else "api_token" if tokens.api_token else "none"
+        return (
+            f"{type(self).__name__}(api_server={self._config.api_server!r}, "
+            f"backend={self._config.backend!r}, auth={auth!r}, tenant_id={tokens.tenant_id!r})"
+        )
+
+    @property
+    def api_server(self) -> str:
+        return self._config.api_server
+
+    @property
+    def backend(self) -> Backend:
+        return self._config.backend
+
+    @property
+    def tenant_id(self) -> str | None:
+        """The tenant requests act for, if known; ``get_tenant_id()`` asks the API when not."""
+        return self._config.tokens.tenant_id
+
+    @property
+    def max_retries(self) -> int:
+        return self._config.retry.max_retries
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        return self._config.timeout
+
+    def with_options(
+        self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None
+    ) -> Self:
+        """A client sharing this one's connections and login, with other retry/timeout settings.
+
+        ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only.
+        """
+        changes: dict[str, Any] = {}
+        if max_retries is not None:
+            if max_retries < 0:
+                raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
+            changes["retry"] = RetryPolicy(max_retries=max_retries)
+        if timeout is not None:
+            changes["timeout"] = _timeout(timeout, None)
+        clone = copy.copy(self)
+        clone._config = self._config.with_changes(**changes)
+        clone._bind_operations()
+        return clone
+
+    def _bind_operations(self) -> None:
+        """(Re)create the generated operations client bound to this instance."""
+        raise NotImplementedError
+
+    def attach_headers(self, headers: Mapping[str, str]) -> None:
+        """Add headers to every later request of this client (e.g. ``X-PREFECT-AGENT-ID``)."""
+        self._config.headers.update(headers)
+
+    def logout_from_tenant(self) -> None:
+        """Forget the tenant JWTs and go back to the API token (0.12; local only)."""
+        logout_from_tenant(self._config)
+
+    def save_api_token(self) -> None:
+        """Write the API token to ``~/.prefect/client/<server>/settings.toml`` (mode 0600)."""
+        save_api_token(self._config)
+
+    def save_auth_to_disk(self) -> None:
+        """Write the API key and tenant to ``~/.prefect/auth.toml`` (mode 0600), as 1.4.1 does."""
+        tokens = self._config.tokens
+        if tokens.api_key is None:
+            raise ConfigurationError("this client has no API key to save")
+        path = auth_file_path(self._config.home_dir)
+        contents = read_toml_file(path)
+        table: dict[str, str] = {"api_key": tokens.api_key.get_secret_value()}
+        if tokens.tenant_id:
+            table["tenant_id"] = tokens.tenant_id
+        contents[auth_table_key(self._config.api_server)] = table
+        write_private_toml(path, contents, header=AUTH_FILE_HEADER)
+
+    def load_auth_from_disk(self) -> dict[str, str]:
+        """This API server's table of ``~/.prefect/auth.toml`` (``{}`` if none)."""
+        table = read_toml_file(auth_file_path(self._config.home_dir)).get(
+            auth_table_key(self._config.api_server), {}
+        )
+        return (
+            {str(key): str(value) for key, value in table.items()}
+            if isinstance(table, dict)
+            else {}
+        )

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: lint, format check, strict typing, then the whole test suite
+# (wire-level, end-to-end against the embedded server, codegen freshness) with coverage.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/pytest --cov --cov-report=term --cov-fail-under=85 "$@"

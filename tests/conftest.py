@@ -1,0 +1,136 @@
+"""Shared fixtures: an isolated Prefect home, and one behaviour suite for both clients."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from prefect_gql import AsyncClient, Client
+
+SERVER_URL = "http://prefect.test:4200"
+CLOUD_URL = "https://api.prefect.test"
+TENANT_ID = "11111111-1111-1111-1111-111111111111"
+FLOW_ID = "22222222-2222-2222-2222-222222222222"
+FLOW_RUN_ID = "33333333-3333-3333-3333-333333333333"
+TASK_ID = "44444444-4444-4444-4444-444444444444"
+TASK_RUN_ID = "55555555-5555-5555-5555-555555555555"
+PROJECT_ID = "66666666-6666-6666-6666-666666666666"
+LIMIT_ID = "88888888-8888-8888-8888-888888888888"
+SECRET_SENTINEL = "sEcReT-SENTINEL-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+def isolated_prefect_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the real ~/.prefect or PREFECT__* variables of the machine."""
+    for name in list(os.environ):
+        if name.upper().startswith("PREFECT__"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "prefect-home"
+    monkeypatch.setenv("PREFECT__HOME_DIR", str(home))
+    return home
+
+
+@pytest.fixture(autouse=True)
+def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retry backoff is recorded instead of slept."""
+    slept: list[float] = []
+
+    def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    async def record_async(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr("prefect_gql._client.time.sleep", record)
+    monkeypatch.setattr("prefect_gql._async_client.anyio.sleep", record_async)
+    return slept
+
+
+class Api(Protocol):
+    """Calls a client method by name, awaiting it for the async client."""
+
+    client: Client | AsyncClient
+
+    async def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class ApiCaller:
+    def __init__(self, client: Client | AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        result = getattr(self.client, method)(*args, **kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+
+ClientFactory = Callable[..., Api]
+
+
+@pytest.fixture(params=["sync", "async"])
+async def make_api(request: pytest.FixtureRequest) -> AsyncIterator[ClientFactory]:
+    """Build a ``Client`` or an ``AsyncClient`` (the test runs once with each)."""
+    created: list[Client | AsyncClient] = []
+
+    def factory(**kwargs: Any) -> Api:
+        kwargs.setdefault("api_server", SERVER_URL)
+        kwargs.setdefault("backend", "server")
+        client: Client | AsyncClient = (
+            Client(**kwargs) if request.param == "sync" else AsyncClient(**kwargs)
+        )
+        created.append(client)
+        return ApiCaller(client)
+
+    yield factory
+    for client in created:
+        if isinstance(client, AsyncClient):
+            await client.aclose()
+        else:
+            client.close()
+
+
+@pytest.fixture
+async def api(make_api: ClientFactory) -> Api:
+    """A Prefect Server client without credentials."""
+    return make_api()
+
+
+def graphql_body(request: httpx.Request) -> dict[str, Any]:
+    body = json.loads(request.content)
+    assert isinstance(body, dict)
+    return body
+
+
+def add_graphql(
+    httpx_mock: HTTPXMock,
+    data: dict[str, Any] | None = None,
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    url: str = SERVER_URL,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Queue one GraphQL answer."""
+    payload: dict[str, Any] = {"data": data}
+    if errors is not None:
+        payload["errors"] = errors
+    httpx_mock.add_response(
+        url=url, method="POST", json=payload, status_code=status_code, headers=headers
+    )
+
+
+def sent_operations(httpx_mock: HTTPXMock) -> list[tuple[str, dict[str, Any]]]:
+    """(operationName, variables) of every GraphQL request sent, in order."""
+    return [
+        (body.get("operationName", ""), body["variables"])
+        for body in map(graphql_body, httpx_mock.get_requests())
+    ]

@@ -1,0 +1,104 @@
+"""Settings precedence: arguments > environment > ~/.prefect files > defaults."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from prefect_gql import Client, ConfigurationError, load_settings
+from prefect_gql._disk import server_slug
+
+from .conftest import SECRET_SENTINEL, TENANT_ID
+
+
+def write_config(home: Path, text: str, name: str = "config.toml") -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / name).write_text(text)
+
+
+def test_defaults_follow_the_backend() -> None:
+    assert load_settings().api_server == "https://api.prefect.io"
+    assert load_settings(backend="server").api_server == "http://localhost:4200"
+
+
+def test_config_file_then_environment_then_arguments(
+    isolated_prefect_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(
+        isolated_prefect_home,
+        'backend = "server"\n[server]\nport = 4300\n[cloud]\nrequest_timeout = 3\n',
+    )
+    assert load_settings().api_server == "http://localhost:4300"
+    assert load_settings().cloud.request_timeout == 3
+
+    monkeypatch.setenv("PREFECT__CLOUD__API", "http://from-env:1")
+    assert load_settings().api_server == "http://from-env:1"
+
+    assert load_settings(cloud={"api": "http://from-arg:2"}).api_server == "http://from-arg:2"
+
+
+def test_backend_file_overrides_config_file(isolated_prefect_home: Path) -> None:
+    write_config(isolated_prefect_home, 'backend = "cloud"\n')
+    write_config(isolated_prefect_home, 'backend = "server"\n', name="backend.toml")
+    assert load_settings().backend == "server"
+
+
+def test_user_config_path_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    custom = tmp_path / "elsewhere.toml"
+    custom.write_text('[cloud]\napi = "http://custom:9"\n')
+    monkeypatch.setenv("PREFECT__USER_CONFIG_PATH", str(custom))
+    assert load_settings().api_server == "http://custom:9"
+
+
+def test_prefect_interpolations_in_config_are_ignored(isolated_prefect_home: Path) -> None:
+    write_config(isolated_prefect_home, '[cloud]\napi = "${${backend}.endpoint}"\n')
+    assert load_settings().api_server == "https://api.prefect.io"
+
+
+def test_debug_log_names_the_winning_source(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="prefect_gql")
+    monkeypatch.setenv("PREFECT__CLOUD__API_KEY", SECRET_SENTINEL)
+    monkeypatch.setenv("PREFECT__CLOUD__TENANT_ID", TENANT_ID)
+
+    client = Client("http://arg:1")
+
+    assert client.api_server == "http://arg:1"
+    assert client.tenant_id == TENANT_ID
+    assert "api_server http://arg:1 from argument" in caplog.text
+    assert "cloud.api_key from environment variable PREFECT__CLOUD__API_KEY" in caplog.text
+    assert SECRET_SENTINEL not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("backend = 'mars'\n", "backend"),
+        ("[server]\nport = 'x'\n", "server.port"),
+        ("= =", "cannot read"),
+    ],
+)
+def test_bad_config_is_a_clear_error(isolated_prefect_home: Path, text: str, message: str) -> None:
+    write_config(isolated_prefect_home, text)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()
+
+
+def test_bad_tenant_id_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="tenant_id must be a UUID"):
+        Client("http://x", api_key="k", tenant_id="nope")
+
+
+@pytest.mark.parametrize(
+    ("url", "slug"),
+    [
+        ("https://api.prefect.io/graphql/alpha", "https-api.prefect.io-graphql-alpha"),
+        ("http://localhost:4200/graphql", "http-localhost-4200-graphql"),
+        ("api.prefect.io", "api.prefect.io"),
+    ],
+)
+def test_server_slug_matches_prefect(url: str, slug: str) -> None:
+    assert server_slug(url) == slug
