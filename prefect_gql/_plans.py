@@ -844,10 +844,19 @@ def update_task_tag_limit(config: ClientConfig, tag: str, limit: int) -> Plan[st
 
 
 def delete_task_tag_limit(config: ClientConfig, limit_id: str) -> Plan[None]:
-    answer = yield from call(
-        Operations.delete_task_tag_limit,
-        input=delete_task_tag_limit_input(limit_id=valid_uuid(limit_id, "limit_id")),
-    )
+    """Deleting an unknown limit is unsuccessful: ``OperationFailedError``, a ValueError."""
+    checked = valid_uuid(limit_id, "limit_id")
+    try:
+        answer = yield from call(
+            Operations.delete_task_tag_limit,
+            input=delete_task_tag_limit_input(limit_id=checked),
+        )
+    except NotFoundError as err:
+        raise OperationFailedError(
+            f"delete_task_tag_limit was not successful: no limit {checked}",
+            errors=err.errors,
+            operation_name=err.operation_name,
+        ) from err
     _require_success(answer.delete_task_tag_limit, "delete_task_tag_limit")
 
 
