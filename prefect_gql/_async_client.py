@@ -96,6 +96,9 @@ class AsyncClient(BaseClient):
         )
         self._bind_operations()
 
+    _sleep = staticmethod(anyio.sleep)
+    """How retries wait; tests replace it to count delays instead of sleeping."""
+
     def _bind_operations(self) -> None:
         self.operations = AsyncOperations(_Transport(self))
         """The generated operations client, for operations the facade does not wrap."""
@@ -121,7 +124,7 @@ class AsyncClient(BaseClient):
             return await self._http.send(effect.request, auth=self._auth)
         if isinstance(effect, Call):
             return await self._call(effect)
-        await anyio.sleep(effect.seconds)
+        await self._sleep(effect.seconds)
         return None
 
     async def _call(self, effect: Call[Any]) -> Any:

@@ -96,6 +96,9 @@ class Client(BaseClient):
         )
         self._bind_operations()
 
+    _sleep = staticmethod(time.sleep)
+    """How retries wait; tests replace it to count delays instead of sleeping."""
+
     def _bind_operations(self) -> None:
         self.operations = Operations(_Transport(self))
         """The generated operations client, for operations the facade does not wrap."""
@@ -121,7 +124,7 @@ class Client(BaseClient):
             return self._http.send(effect.request, auth=self._auth)
         if isinstance(effect, Call):
             return self._call(effect)
-        time.sleep(effect.seconds)
+        self._sleep(effect.seconds)
         return None
 
     def _call(self, effect: Call[Any]) -> Any:

@@ -49,8 +49,8 @@ def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def record_async(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr("prefect_gql._client.time.sleep", record)
-    monkeypatch.setattr("prefect_gql._async_client.anyio.sleep", record_async)
+    monkeypatch.setattr(Client, "_sleep", staticmethod(record))
+    monkeypatch.setattr(AsyncClient, "_sleep", staticmethod(record_async))
     return slept
 
 
