@@ -15,13 +15,11 @@ from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 from pydantic import ValidationError
 
 from . import _plans as plans
-from ._auth import PrefectAuth
 from ._base_client import BaseClient
-from ._core import Call, Effect, Plan, Send, graphql_exchange, invalid_answer
+from ._core import Call, Effect, Plan, Send, invalid_answer
 from ._exceptions import PrefectGQLError
 from ._flow import FlowSpec
 from ._models import FlowRunInfo, LogEntry, TaskRunInfo
-from ._settings import Backend
 from ._states import AnyState, State
 
 __all__ = ["AsyncClient"]
@@ -29,34 +27,7 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 
 
-class _Transport:
-    """What the generated ``Operations`` sends through: the client's retrying exchange."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    async def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **options: Any,
-    ) -> dict[str, Any]:
-        """``options``: ``headers`` and ``token`` given to the operation method."""
-        config = self._client._config
-        return await self._client._run(
-            graphql_exchange(
-                config,
-                query,
-                operation_name,
-                variables,
-                headers=options.get("headers"),
-                token=options.get("token"),
-            )
-        )
-
-
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
     """The asyncio (and trio) twin of ``Client``: the same methods, arguments, results and errors.
 
     Arguments not given are read from the environment and ``~/.prefect`` (see
@@ -64,44 +35,13 @@ class AsyncClient(BaseClient):
     certificates, transports); the client does not close one it did not create.
     """
 
-    def __init__(
-        self,
-        api_server: str | None = None,
-        api_token: str | None = None,
-        *,
-        api_key: str | None = None,
-        tenant_id: str | None = None,
-        backend: Backend | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        core_version: str = "1.4.1",
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            api_server,
-            api_token,
-            api_key=api_key,
-            tenant_id=tenant_id,
-            backend=backend,
-            timeout=timeout,
-            max_retries=max_retries,
-            core_version=core_version,
-            headers=headers,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient()
-        self._auth = PrefectAuth(
-            self._config.tokens, self._config.api_server, self._config.base_headers()
-        )
-        self._bind_operations()
+    _operations_class = AsyncOperations
+
+    def _new_http_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient()
 
     _sleep = staticmethod(anyio.sleep)
     """How retries wait; tests replace it to count delays instead of sleeping."""
-
-    def _bind_operations(self) -> None:
-        self.operations = AsyncOperations(_Transport(self))
-        """The generated operations client, for operations the facade does not wrap."""
 
     # -- the driver ---------------------------------------------------------------
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
+from prefect_gql_generated.client import AsyncOperations, Operations
 from pydantic import SecretStr
 
-from ._auth import TokenState
-from ._core import ClientConfig
+from ._auth import PrefectAuth, TokenState
+from ._core import ClientConfig, Plan, graphql_exchange
 from ._disk import (
     AUTH_FILE_HEADER,
     auth_file_path,
@@ -46,10 +47,43 @@ def _timeout(value: float | httpx.Timeout | None, default: float | None) -> http
     return DEFAULT_TIMEOUT
 
 
-class BaseClient:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+OperationsT = TypeVar("OperationsT", Operations, AsyncOperations)
+
+
+class _OperationsTransport:
+    """What the generated operations send through: the client's retrying exchange.
+
+    For ``AsyncClient`` the client's ``_run`` is a coroutine function, so ``execute``
+    returns an awaitable, which is what ``AsyncOperations`` awaits.
+    """
+
+    def __init__(self, client: BaseClient[Any, Any]) -> None:
+        self._client = client
+
+    def execute(
+        self, query: str, operation_name: str, variables: dict[str, Any], **options: Any
+    ) -> Any:
+        """``options``: the ``headers`` and ``token`` given to the operation method."""
+        return self._client._run(
+            graphql_exchange(
+                self._client._config,
+                query,
+                operation_name,
+                variables,
+                headers=options.get("headers"),
+                token=options.get("token"),
+            )
+        )
+
+
+class BaseClient(Generic[HttpT, OperationsT]):
     """Settings, credentials and local state of a client; see ``Client`` for the arguments."""
 
     _config: ClientConfig
+    _operations_class: type[OperationsT]
+    operations: OperationsT
+    """The generated operations client, for operations the facade does not wrap."""
 
     def __init__(
         self,
@@ -63,6 +97,7 @@ class BaseClient:
         max_retries: int | None = None,
         core_version: str = DEFAULT_CORE_VERSION,
         headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
     ) -> None:
         if api_key is not None and api_token is not None:
             raise ConfigurationError(
@@ -110,6 +145,19 @@ class BaseClient:
             if stored_token is not None:
                 self._config.tokens.api_token = stored_token
                 self._config.tokens.tenant_id = active_tenant
+        self._owns_http = http_client is None
+        self._http: HttpT = http_client if http_client is not None else self._new_http_client()
+        self._auth = PrefectAuth(
+            self._config.tokens, self._config.api_server, self._config.base_headers()
+        )
+        self._bind_operations()
+
+    def _new_http_client(self) -> HttpT:
+        raise NotImplementedError
+
+    def _run(self, plan: Plan[Any]) -> Any:
+        """Perform the plan's effects (sync: the result; async: an awaitable of it)."""
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         tokens = self._config.tokens
@@ -160,8 +208,7 @@ class BaseClient:
         return clone
 
     def _bind_operations(self) -> None:
-        """(Re)create the generated operations client bound to this instance."""
-        raise NotImplementedError
+        self.operations = self._operations_class(_OperationsTransport(self))
 
     def attach_headers(self, headers: Mapping[str, str]) -> None:
         """Add headers to every later request of this client (e.g. ``X-PREFECT-AGENT-ID``)."""

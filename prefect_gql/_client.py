@@ -15,13 +15,11 @@ from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 from pydantic import ValidationError
 
 from . import _plans as plans
-from ._auth import PrefectAuth
 from ._base_client import BaseClient
-from ._core import Call, Effect, Plan, Send, graphql_exchange, invalid_answer
+from ._core import Call, Effect, Plan, Send, invalid_answer
 from ._exceptions import PrefectGQLError
 from ._flow import FlowSpec
 from ._models import FlowRunInfo, LogEntry, TaskRunInfo
-from ._settings import Backend
 from ._states import AnyState, State
 
 __all__ = ["Client"]
@@ -29,34 +27,7 @@ __all__ = ["Client"]
 T = TypeVar("T")
 
 
-class _Transport:
-    """What the generated ``Operations`` sends through: the client's retrying exchange."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **options: Any,
-    ) -> dict[str, Any]:
-        """``options``: ``headers`` and ``token`` given to the operation method."""
-        config = self._client._config
-        return self._client._run(
-            graphql_exchange(
-                config,
-                query,
-                operation_name,
-                variables,
-                headers=options.get("headers"),
-                token=options.get("token"),
-            )
-        )
-
-
-class Client(BaseClient):
+class Client(BaseClient[httpx.Client, Operations]):
     """A typed client for the Prefect 1.x API (Server and Cloud v1).
 
     Arguments not given are read from the environment and ``~/.prefect`` (see
@@ -64,44 +35,13 @@ class Client(BaseClient):
     certificates, transports); the client does not close one it did not create.
     """
 
-    def __init__(
-        self,
-        api_server: str | None = None,
-        api_token: str | None = None,
-        *,
-        api_key: str | None = None,
-        tenant_id: str | None = None,
-        backend: Backend | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        core_version: str = "1.4.1",
-        headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            api_server,
-            api_token,
-            api_key=api_key,
-            tenant_id=tenant_id,
-            backend=backend,
-            timeout=timeout,
-            max_retries=max_retries,
-            core_version=core_version,
-            headers=headers,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client()
-        self._auth = PrefectAuth(
-            self._config.tokens, self._config.api_server, self._config.base_headers()
-        )
-        self._bind_operations()
+    _operations_class = Operations
+
+    def _new_http_client(self) -> httpx.Client:
+        return httpx.Client()
 
     _sleep = staticmethod(time.sleep)
     """How retries wait; tests replace it to count delays instead of sleeping."""
-
-    def _bind_operations(self) -> None:
-        self.operations = Operations(_Transport(self))
-        """The generated operations client, for operations the facade does not wrap."""
 
     # -- the driver ---------------------------------------------------------------
 
