@@ -576,11 +576,23 @@ def get_flow_run_state(config: ClientConfig, flow_run_id: str) -> Plan[AnyState]
     return _state_or_pending(answer.flow_run_by_pk.serialized_state)
 
 
-def _answered_state(requested: State, status: str | None, message: str | None) -> State:
+def _state_update(
+    config: ClientConfig, id_field: str, run_id: str, state: State, version: int | None
+) -> dict[str, Any]:
+    """The fields of one ``set_*_run_state_input``."""
+    return {
+        id_field: valid_uuid(run_id, id_field),
+        "version": version,
+        "state": state.to_wire(core_version=config.core_version),
+    }
+
+
+def _answered_state(requested: State, answers: Sequence[Any] | None) -> State:
     """The state to consider the run in: a QUEUED answer means wait and retry later."""
-    if status == "QUEUED":
+    answer = answers[0] if answers else None
+    if answer is not None and answer.status == "QUEUED":
         return Queued(
-            message=message,
+            message=answer.message,
             state=requested,
             start_time=datetime.now(UTC) + QUEUE_INTERVAL,
         )
@@ -598,18 +610,13 @@ def set_flow_run_state(
                 build_input(
                     set_flow_run_state_input,
                     "flow run state",
-                    flow_run_id=valid_uuid(flow_run_id, "flow_run_id"),
-                    version=version,
-                    state=checked.to_wire(core_version=config.core_version),
+                    **_state_update(config, "flow_run_id", flow_run_id, checked, version),
                 )
             ]
         ),
     )
     payload = answer.set_flow_run_states
-    result = payload.states[0] if payload and payload.states else None
-    return _answered_state(
-        checked, result.status if result else None, result.message if result else None
-    )
+    return _answered_state(checked, payload.states if payload else None)
 
 
 def set_flow_run_name(config: ClientConfig, flow_run_id: str, name: str) -> Plan[bool]:
@@ -699,18 +706,13 @@ def set_task_run_state(
                 build_input(
                     set_task_run_state_input,
                     "task run state",
-                    task_run_id=valid_uuid(task_run_id, "task_run_id"),
-                    version=version,
-                    state=checked.to_wire(core_version=config.core_version),
+                    **_state_update(config, "task_run_id", task_run_id, checked, version),
                 )
             ]
         ),
     )
     payload = answer.set_task_run_states
-    result = payload.states[0] if payload and payload.states else None
-    return _answered_state(
-        checked, result.status if result else None, result.message if result else None
-    )
+    return _answered_state(checked, payload.states if payload else None)
 
 
 def set_task_run_name(config: ClientConfig, task_run_id: str, name: str) -> Plan[bool]:
