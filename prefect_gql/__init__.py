@@ -1,82 +1,178 @@
 """prefect_gql: a typed client for the Prefect 1.x GraphQL API (Server and Cloud v1).
 
-from prefect_gql import Client, Running
+    from prefect_gql import Client, Running
 
-with Client("http://localhost:4200", backend="server") as client:
-    run_id = client.create_flow_run(flow_id=...)
-    info = client.get_flow_run_info(run_id)
-    client.set_flow_run_state(run_id, Running(), version=info.version)
+    with Client("http://localhost:4200", backend="server") as client:
+        run_id = client.create_flow_run(flow_id=...)
+        info = client.get_flow_run_info(run_id)
+        client.set_flow_run_state(run_id, Running(), version=info.version)
+
+Names are imported on first use (PEP 562), so ``import prefect_gql`` and
+``from prefect_gql import ClientError`` do not pay for httpx and pydantic.
 """
 
-from ._async_client import AsyncClient
-from ._client import Client
-from ._exceptions import (
-    APIConnectionError,
-    APIResponseError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    ClientError,
-    ConfigurationError,
-    GraphQLErrorDetail,
-    InvalidInputError,
-    InvalidStateError,
-    LogWriteError,
-    NotFoundError,
-    OperationFailedError,
-    PrefectGQLError,
-    VersionLockError,
-)
-from ._flow import EdgeSpec, FlowSpec, ParameterSpec, TaskSpec, compress_flow, decompress_flow
-from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
-from ._retry import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    INITIAL_RETRY_DELAY,
-    MAX_RETRY_AFTER,
-    MAX_RETRY_DELAY,
-)
-from ._settings import Settings, load_settings
-from ._states import (
-    AnyResult,
-    AnyState,
-    AzureResult,
-    Cached,
-    Cancelled,
-    Cancelling,
-    ClientFailed,
-    ConstantResult,
-    CustomResult,
-    Failed,
-    Finished,
-    GCSResult,
-    LocalResult,
-    Looped,
-    Mapped,
-    NoResultType,
-    Paused,
-    Pending,
-    PrefectResult,
-    Queued,
-    Result,
-    ResultHandlerResult,
-    Resume,
-    Retrying,
-    Running,
-    S3Result,
-    SafeResult,
-    Scheduled,
-    SecretResult,
-    Skipped,
-    State,
-    Submitted,
-    Success,
-    TimedOut,
-    TriggerFailed,
-    ValidationFailed,
-    parse_state,
-)
-from ._version import __version__
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncClient
+    from ._client import Client
+    from ._exceptions import (
+        APIConnectionError,
+        APIResponseError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        ClientError,
+        ConfigurationError,
+        GraphQLErrorDetail,
+        InvalidInputError,
+        InvalidStateError,
+        LogWriteError,
+        NotFoundError,
+        OperationFailedError,
+        PrefectGQLError,
+        VersionLockError,
+    )
+    from ._flow import EdgeSpec, FlowSpec, ParameterSpec, TaskSpec, compress_flow, decompress_flow
+    from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
+    from ._retry import (
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_TIMEOUT,
+        INITIAL_RETRY_DELAY,
+        MAX_RETRY_AFTER,
+        MAX_RETRY_DELAY,
+    )
+    from ._settings import Settings, load_settings
+    from ._states import (
+        AnyResult,
+        AnyState,
+        AzureResult,
+        Cached,
+        Cancelled,
+        Cancelling,
+        ClientFailed,
+        ConstantResult,
+        CustomResult,
+        Failed,
+        Finished,
+        GCSResult,
+        LocalResult,
+        Looped,
+        Mapped,
+        NoResultType,
+        Paused,
+        Pending,
+        PrefectResult,
+        Queued,
+        Result,
+        ResultHandlerResult,
+        Resume,
+        Retrying,
+        Running,
+        S3Result,
+        SafeResult,
+        Scheduled,
+        SecretResult,
+        Skipped,
+        State,
+        Submitted,
+        Success,
+        TimedOut,
+        TriggerFailed,
+        ValidationFailed,
+        parse_state,
+    )
+    from ._version import __version__
+
+_LAZY_IMPORTS = {
+    "APIConnectionError": "._exceptions",
+    "APIResponseError": "._exceptions",
+    "APIStatusError": "._exceptions",
+    "APITimeoutError": "._exceptions",
+    "AnyResult": "._states",
+    "AnyState": "._states",
+    "AsyncClient": "._async_client",
+    "AuthenticationError": "._exceptions",
+    "AzureResult": "._states",
+    "Cached": "._states",
+    "Cancelled": "._states",
+    "Cancelling": "._states",
+    "Client": "._client",
+    "ClientError": "._exceptions",
+    "ClientFailed": "._states",
+    "ConfigurationError": "._exceptions",
+    "ConstantResult": "._states",
+    "CustomResult": "._states",
+    "DEFAULT_MAX_RETRIES": "._retry",
+    "DEFAULT_TIMEOUT": "._retry",
+    "EdgeSpec": "._flow",
+    "Failed": "._states",
+    "Finished": "._states",
+    "FlowRunInfo": "._models",
+    "FlowSpec": "._flow",
+    "GCSResult": "._states",
+    "GraphQLErrorDetail": "._exceptions",
+    "INITIAL_RETRY_DELAY": "._retry",
+    "InvalidInputError": "._exceptions",
+    "InvalidStateError": "._exceptions",
+    "LocalResult": "._states",
+    "LogEntry": "._models",
+    "LogWriteError": "._exceptions",
+    "Looped": "._states",
+    "MAX_RETRY_AFTER": "._retry",
+    "MAX_RETRY_DELAY": "._retry",
+    "Mapped": "._states",
+    "NoResultType": "._states",
+    "NotFoundError": "._exceptions",
+    "OperationFailedError": "._exceptions",
+    "ParameterSpec": "._flow",
+    "Paused": "._states",
+    "Pending": "._states",
+    "PrefectGQLError": "._exceptions",
+    "PrefectResult": "._states",
+    "ProjectInfo": "._models",
+    "Queued": "._states",
+    "Result": "._states",
+    "ResultHandlerResult": "._states",
+    "Resume": "._states",
+    "Retrying": "._states",
+    "Running": "._states",
+    "S3Result": "._states",
+    "SafeResult": "._states",
+    "Scheduled": "._states",
+    "SecretResult": "._states",
+    "Settings": "._settings",
+    "Skipped": "._states",
+    "State": "._states",
+    "Submitted": "._states",
+    "Success": "._states",
+    "TaskRunInfo": "._models",
+    "TaskSpec": "._flow",
+    "TimedOut": "._states",
+    "TriggerFailed": "._states",
+    "ValidationFailed": "._states",
+    "VersionLockError": "._exceptions",
+    "__version__": "._version",
+    "compress_flow": "._flow",
+    "decompress_flow": "._flow",
+    "load_settings": "._settings",
+    "parse_state": "._states",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_IMPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",

@@ -19,9 +19,8 @@ import threading
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anyio
 import httpx
 from prefect_gql_generated.documents import REFRESH_TOKEN_GQL
 from prefect_gql_generated.fragments import AuthTokens
@@ -30,6 +29,9 @@ from pydantic import SecretStr, ValidationError
 
 from ._exceptions import AuthenticationError, ConfigurationError
 from ._responses import error_details, is_unauthenticated, parse_graphql_response
+
+if TYPE_CHECKING:
+    import anyio
 
 __all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState"]
 
@@ -185,7 +187,7 @@ class PrefectAuth(httpx.Auth):
         self._refresh_url = refresh_url
         self._extra_headers = extra_headers
         self._sync_lock = threading.Lock()
-        self._async_lock = anyio.Lock()
+        self._async_lock: anyio.Lock | None = None
 
     def _authorize(self, request: httpx.Request) -> httpx.Request:
         request.headers.pop("Authorization", None)
@@ -200,6 +202,14 @@ class PrefectAuth(httpx.Auth):
         sent = request.headers.get("Authorization", "").removeprefix("Bearer ")
         self._state.mark_expired(sent)
         return True
+
+    def _refresh_lock(self) -> anyio.Lock:
+        """Created on first async use: sync-only programs never import anyio."""
+        if self._async_lock is None:
+            import anyio  # noqa: PLC0415
+
+            self._async_lock = anyio.Lock()
+        return self._async_lock
 
     def _refresh_request(self) -> httpx.Request:
         return self._state.refresh_request(self._refresh_url, self._extra_headers)
@@ -230,7 +240,7 @@ class PrefectAuth(httpx.Auth):
             return
         for attempt in (1, 2):
             if self._state.needs_refresh():
-                async with self._async_lock:
+                async with self._refresh_lock():
                     if self._state.needs_refresh():
                         refreshed = yield self._refresh_request()
                         await refreshed.aread()

@@ -27,7 +27,7 @@ from ._disk import (
 from ._exceptions import ConfigurationError
 from ._plans import load_api_token_settings, logout_from_tenant, save_api_token, valid_uuid
 from ._retry import DEFAULT_TIMEOUT, RetryPolicy
-from ._settings import Backend, load_settings
+from ._types import Backend
 
 __all__ = ["DEFAULT_CORE_VERSION", "BaseClient"]
 
@@ -103,6 +103,8 @@ class BaseClient(Generic[HttpT, OperationsT]):
             raise ConfigurationError(
                 "pass either api_key (Prefect 1.x) or api_token (0.12 API tokens), not both"
             )
+        from ._settings import load_settings  # noqa: PLC0415 - pydantic-settings is slow to import
+
         settings = load_settings(
             backend=backend,
             cloud={

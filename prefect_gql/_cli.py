@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
+import click
 
 from ._codegen import CodegenError, check_fresh, find_project_root, generate, sources
 from ._schema_tools import SchemaToolError, diff_schemas, load_schema, pull_schema, validate_queries
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    help="prefect_gql tools: the embedded local API server and the schema workflow.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-schema_app = typer.Typer(help="Pull and compare API schemas.", no_args_is_help=True)
-app.add_typer(schema_app, name="schema")
+
+def _fail(message: str) -> click.ClickException:
+    return click.ClickException(message)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code=1)
-
-
-def _parse_headers(values: list[str]) -> dict[str, str]:
+def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
     headers = {}
     for value in values:
         name, separator, content = value.partition(":")
@@ -38,12 +28,23 @@ def _parse_headers(values: list[str]) -> dict[str, str]:
     return headers
 
 
+def _config_path(config: Path | None) -> Path:
+    try:
+        return (config or find_project_root() / "codegen.toml").resolve()
+    except CodegenError as err:
+        raise _fail(str(err)) from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def app() -> None:
+    """prefect_gql tools: the embedded local API server and the schema workflow."""
+
+
 @app.command()
-def server(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
-    db: Annotated[str, typer.Option(help="SQLite file, or :memory:.")] = ":memory:",
-) -> None:
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=4200, show_default=True, help="Port to listen on.")
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file, or :memory:.")
+def server(host: str, port: int, db: str) -> None:
     """Run the embedded local Prefect API server (a stand-in for development and tests)."""
     try:
         from .server import serve  # noqa: PLC0415 - optional extra, imported on use
@@ -54,83 +55,94 @@ def server(
     serve(host=host, port=port, db=db)
 
 
-@schema_app.command("pull")
-def schema_pull(
-    url: Annotated[str, typer.Option(help="GraphQL endpoint to introspect.")],
-    header: Annotated[
-        list[str] | None, typer.Option(help="Extra request header NAME:VALUE (repeatable).")
-    ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the SDL.")] = Path(
-        "schema/prefect.graphql"
-    ),
-) -> None:
+@app.group()
+def schema() -> None:
+    """Pull and compare API schemas."""
+
+
+@schema.command("pull")
+@click.option("--url", required=True, help="GraphQL endpoint to introspect.")
+@click.option("--header", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("schema/prefect.graphql"),
+    show_default=True,
+    help="Where to write the SDL.",
+)
+def schema_pull(url: str, header: tuple[str, ...], output: Path) -> None:
     """Introspect a live API and write its schema as sorted SDL."""
     try:
-        sdl = pull_schema(url, _parse_headers(header or []))
+        sdl = pull_schema(url, _parse_headers(header))
     except SchemaToolError as err:
         raise _fail(str(err)) from err
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(sdl)
-    typer.echo(f"wrote {output} ({len(sdl.splitlines())} lines)")
+    click.echo(f"wrote {output} ({len(sdl.splitlines())} lines)")
 
 
-@schema_app.command("diff")
-def schema_diff(
-    old: Annotated[Path, typer.Argument(help="The schema the queries were written for.")],
-    new: Annotated[Path, typer.Argument(help="The changed schema.")],
-    queries: Annotated[Path, typer.Option(help="Folder of .graphql operations.")] = Path("queries"),
-) -> None:
-    """Breaking and dangerous changes, and the queries NEW breaks (exit 1 if any)."""
+@schema.command("diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option(
+    "--queries",
+    type=click.Path(path_type=Path),
+    default=Path("queries"),
+    show_default=True,
+    help="Folder of .graphql operations.",
+)
+def schema_diff(old: Path, new: Path, queries: Path) -> None:
+    """Breaking and dangerous changes from OLD to NEW, and the queries NEW breaks.
+
+    Exits 1 when a query no longer validates against NEW.
+    """
     try:
         result = diff_schemas(load_schema(old), load_schema(new), queries)
     except SchemaToolError as err:
         raise _fail(str(err)) from err
     for title, changes in (("Breaking", result.breaking), ("Dangerous", result.dangerous)):
-        typer.echo(f"{title} changes: {len(changes)}")
+        click.echo(f"{title} changes: {len(changes)}")
         for change in changes:
-            typer.echo(f"  - {change}")
-    typer.echo(f"Queries that no longer validate: {len(result.broken_queries)}")
+            click.echo(f"  - {change}")
+    click.echo(f"Queries that no longer validate: {len(result.broken_queries)}")
     for problem in result.broken_queries:
-        typer.echo(f"  {problem}")
+        click.echo(f"  {problem}")
     if result.breaks_queries:
-        raise typer.Exit(code=1)
+        raise click.exceptions.Exit(1)
 
 
 @app.command("generate")
-def generate_command(
-    config: Annotated[Path | None, typer.Option(help="ariadne-codegen config.")] = None,
-) -> None:
+@click.option("--config", type=click.Path(path_type=Path), help="ariadne-codegen config.")
+def generate_command(config: Path | None) -> None:
     """Regenerate generated/ from schema/ and queries/ with ariadne-codegen."""
     try:
-        config_path = config or find_project_root() / "codegen.toml"
-        package = generate(config_path)
+        package = generate(_config_path(config))
     except CodegenError as err:
         raise _fail(str(err)) from err
-    typer.echo(f"generated {package}")
+    click.echo(f"generated {package}")
 
 
 @app.command()
-def check(
-    config: Annotated[Path | None, typer.Option(help="ariadne-codegen config.")] = None,
-) -> None:
+@click.option("--config", type=click.Path(path_type=Path), help="ariadne-codegen config.")
+def check(config: Path | None) -> None:
     """Queries validate against schema/, and generated/ equals a fresh regeneration."""
+    config_path = _config_path(config)
     try:
-        config_path = (config or find_project_root() / "codegen.toml").resolve()
         schema_path, queries_dir = sources(config_path)
         problems = validate_queries(load_schema(schema_path), queries_dir)
         for problem in problems:
-            typer.echo(str(problem), err=True)
+            click.echo(str(problem), err=True)
         if problems:
-            raise typer.Exit(code=1)
+            raise click.exceptions.Exit(1)
         report = check_fresh(config_path)
     except (CodegenError, SchemaToolError) as err:
         raise _fail(str(err)) from err
     if not report.fresh:
-        typer.echo(report.describe(), err=True)
-        typer.echo("generated/ is stale: run `prefect-gql generate` and commit it", err=True)
-    if not report.fresh:
-        raise typer.Exit(code=1)
-    typer.echo("queries valid; generated/ is fresh")
+        click.echo(report.describe(), err=True)
+        click.echo("generated/ is stale: run `prefect-gql generate` and commit it", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo("queries valid; generated/ is fresh")
 
 
 def main() -> None:

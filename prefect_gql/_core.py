@@ -39,7 +39,7 @@ from ._exceptions import (
 )
 from ._responses import parse_graphql_response, parse_json_response
 from ._retry import RETRY_SAFE_MUTATIONS, RetryPolicy
-from ._settings import Backend
+from ._types import Backend
 
 __all__ = [
     "Call",

@@ -21,7 +21,7 @@ LogLevel = Literal["CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class TaskRunInfo(_Frozen):

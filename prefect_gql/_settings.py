@@ -20,7 +20,7 @@ import logging
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -31,12 +31,11 @@ from pydantic_settings import (
 )
 
 from ._exceptions import ConfigurationError
+from ._types import Backend
 
 __all__ = ["Backend", "CloudSettings", "ServerSettings", "Settings", "load_settings"]
 
 logger = logging.getLogger("prefect_gql")
-
-Backend = Literal["cloud", "server"]
 
 ENV_PREFIX = "PREFECT__"
 DEFAULT_HOME_DIR = "~/.prefect"

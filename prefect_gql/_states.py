@@ -22,6 +22,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -90,7 +91,7 @@ WireTime = Annotated[
 
 
 class _ResultBase(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
 
     version: str | None = Field(default=None, alias="__version__")
 
@@ -171,7 +172,7 @@ class ResultHandlerResult(_ResultBase):
 class CustomResult(_ResultBase):
     """Any other Result subclass; its type name and fields are kept as they came."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
+    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, defer_build=True)
 
     type: str = "CustomResult"
     location: str | None = None
@@ -223,7 +224,7 @@ AnyResult = Annotated[
 class State(BaseModel):
     """Base of every state. ``type`` is the class name, as on the wire."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
 
     message: str | None = None
     context: dict[str, JSONValue] = Field(default_factory=dict)
@@ -463,9 +464,11 @@ AnyState = Annotated[
 ]
 """Any concrete state; pydantic picks the class by the wire ``type``."""
 
-for _meta in (Queued, Submitted, ClientFailed):
-    _meta.model_rebuild()
-_STATE_ADAPTER: TypeAdapter[AnyState] = TypeAdapter(AnyState)
+
+@functools.cache
+def _state_adapter() -> TypeAdapter[AnyState]:
+    """Built on first use: building every state model at import would slow ``import``."""
+    return TypeAdapter(AnyState)
 
 
 def parse_state(data: Mapping[str, Any]) -> AnyState:
@@ -478,7 +481,7 @@ def parse_state(data: Mapping[str, Any]) -> AnyState:
             f"unknown state type {state_type!r}; expected one of {', '.join(sorted(STATE_TYPES))}"
         )
     try:
-        return _STATE_ADAPTER.validate_python(data)
+        return _state_adapter().validate_python(data)
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'][1:]) or 'state'}: {error['msg']}"

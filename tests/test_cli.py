@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from pytest_httpx import HTTPXMock
-from typer.testing import CliRunner
 
 from prefect_gql._cli import app
 
@@ -88,7 +88,7 @@ def test_pull_failure_is_one_line_without_the_header_value(
         ],
     )
     assert result.exit_code == 1
-    assert result.output.strip() == "error: cannot reach http://x.test: ConnectError"
+    assert result.output.strip() == "Error: cannot reach http://x.test: ConnectError"
     assert "s3cr3t" not in result.output
     assert not (tmp_path / "s.graphql").exists()
 
@@ -105,7 +105,7 @@ def test_bad_header_syntax(tmp_path: Path) -> None:
 def test_diff_of_a_missing_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["schema", "diff", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 1
-    assert result.output.startswith("error: cannot read")
+    assert result.output.startswith("Error: cannot read")
 
 
 def test_server_without_its_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from graphql import build_schema, introspection_from_schema, print_schema
 from pytest_httpx import HTTPXMock
-from typer.testing import CliRunner
 
 from prefect_gql._cli import app
 from prefect_gql._schema_tools import (
