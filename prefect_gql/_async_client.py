@@ -20,6 +20,7 @@ from ._core import Call, Effect, Plan, Send, invalid_answer
 from ._exceptions import PrefectGQLError
 from ._flow import FlowSpec
 from ._models import FlowRunInfo, LogEntry, TaskRunInfo
+from ._retry import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
 from ._states import AnyState, State
 
 __all__ = ["AsyncClient"]
@@ -38,7 +39,11 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
     _operations_class = AsyncOperations
 
     def _new_http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient()
+        return httpx.AsyncClient(limits=DEFAULT_LIMITS)
+
+    _send_slots: anyio.Semaphore | None = None
+    """Bounds the requests in flight: more wait here, cheaply, rather than in httpx's
+    pool queue (where a thousand waiters end in ``PoolTimeout``). Made on first send."""
 
     _sleep = staticmethod(anyio.sleep)
     """How retries wait; tests replace it to count delays instead of sleeping."""
@@ -61,7 +66,10 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
-            return await self._http.send(effect.request, auth=self._auth)
+            if self._send_slots is None:
+                self._send_slots = anyio.Semaphore(DEFAULT_MAX_CONNECTIONS)
+            async with self._send_slots:
+                return await self._http.send(effect.request, auth=self._auth)
         if isinstance(effect, Call):
             return await self._call(effect)
         await self._sleep(effect.seconds)

@@ -20,6 +20,7 @@ from ._core import Call, Effect, Plan, Send, invalid_answer
 from ._exceptions import PrefectGQLError
 from ._flow import FlowSpec
 from ._models import FlowRunInfo, LogEntry, TaskRunInfo
+from ._retry import DEFAULT_LIMITS
 from ._states import AnyState, State
 
 __all__ = ["Client"]
@@ -38,7 +39,7 @@ class Client(BaseClient[httpx.Client, Operations]):
     _operations_class = Operations
 
     def _new_http_client(self) -> httpx.Client:
-        return httpx.Client()
+        return httpx.Client(limits=DEFAULT_LIMITS)
 
     _sleep = staticmethod(time.sleep)
     """How retries wait; tests replace it to count delays instead of sleeping."""

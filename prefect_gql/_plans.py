@@ -883,16 +883,24 @@ def write_run_logs(
 ) -> Plan[None]:
     """Write logs in batches; on failure, say exactly which entries were not written.
 
-    Every entry is checked before anything is sent. A batch is retried like any
-    request; when it still fails, it and every later batch are reported unwritten.
+    Every entry is checked before anything is sent, without keeping the checked
+    copies: a batch's inputs are built when it is sent, so memory stays near the
+    size of the entries themselves. A batch is retried like any request; when it
+    still fails, it and every later batch are reported unwritten.
     """
-    entries = list(logs)
-    inputs = [_log_input(entry, index) for index, entry in enumerate(entries)]
-    for start in range(0, len(inputs), batch_size):
+    if batch_size < 1:
+        raise InvalidInputError(f"batch_size must be >= 1, got {batch_size}")
+    entries = logs if isinstance(logs, Sequence) else list(logs)
+    for index, entry in enumerate(entries):
+        _log_input(entry, index)
+    for start in range(0, len(entries), batch_size):
+        batch = [
+            _log_input(entry, index)
+            for index, entry in enumerate(entries[start : start + batch_size], start)
+        ]
         try:
             answer = yield from call(
-                Operations.write_run_logs,
-                input=write_run_logs_input(logs=inputs[start : start + batch_size]),
+                Operations.write_run_logs, input=write_run_logs_input(logs=batch)
             )
             _require_success(answer.write_run_logs, "write_run_logs")
         except PrefectGQLError as err:

@@ -24,6 +24,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
@@ -39,6 +41,11 @@ INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+DEFAULT_MAX_CONNECTIONS = 20
+"""Connections a client opens at most; all are kept alive, so bursts reuse them."""
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_CONNECTIONS
+)
 RETRYABLE_STATUS_CODES = frozenset({408, 429})
 RETRYABLE_GRAPHQL_CODES = frozenset({"API_ERROR"})
 
