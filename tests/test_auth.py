@@ -347,3 +347,27 @@ def test_token_file_json_is_never_in_repr() -> None:
     assert SECRET_SENTINEL not in repr(client)
     assert SECRET_SENTINEL not in repr(client._config)
     assert SECRET_SENTINEL not in json.dumps(repr(client._config.tokens))
+
+
+async def test_cloud_url_uses_the_default_tenant_slug(
+    make_api: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    api = make_api(api_server="https://api.prefect.io", backend="cloud", api_token="USER-TOKEN")
+    add_graphql(
+        httpx_mock,
+        {"user": [{"default_membership": {"tenant": {"slug": "my-team"}}}]},
+        url="https://api.prefect.io",
+    )
+    add_graphql(
+        httpx_mock,
+        {"tenant": [{"id": TENANT_ID, "slug": "runner-team"}]},
+        url="https://api.prefect.io",
+    )
+
+    assert (
+        await api("get_cloud_url", "flow-run", "abc")
+        == "https://cloud.prefect.io/my-team/flow-run/abc"
+    )
+    assert await api("get_default_tenant_slug", as_user=False) == "runner-team"
+    names = [graphql_body(r)["operationName"] for r in httpx_mock.get_requests()]
+    assert names == ["GetUserDefaultTenantSlug", "ListTenantSlugs"]

@@ -131,3 +131,26 @@ def test_fragments_from_other_files_are_resolved(tmp_path: Path) -> None:
     (tmp_path / "ops.graphql").write_text("query Q { tenant { ...T } }\n")
     problems = validate_queries(load_schema(SCHEMA), tmp_path)
     assert [(p.file.name, p.line) for p in problems] == [("fragments.graphql", 1)]
+
+
+def test_pull_from_the_local_server_round_trips_the_schema(tmp_path: Path) -> None:
+    from prefect_gql.server import LocalServer  # noqa: PLC0415 - starts only for this test
+
+    output = tmp_path / "pulled.graphql"
+    with LocalServer() as server:
+        result = CliRunner().invoke(
+            app, ["schema", "pull", "--url", server.graphql_url, "-o", str(output)]
+        )
+    assert result.exit_code == 0, result.output
+    pulled = load_schema(output)
+    served = load_schema(SCHEMA)
+    assert set(pulled.type_map) == set(served.type_map)
+    assert diff_schemas(served, pulled, QUERIES).breaking == []
+    assert output.read_text() == pull_sdl_again(output)
+
+
+def pull_sdl_again(path: Path) -> str:
+    """Pulling is stable: printing the pulled schema sorted gives the same text."""
+    from graphql import lexicographic_sort_schema  # noqa: PLC0415
+
+    return print_schema(lexicographic_sort_schema(load_schema(path))) + "\n"
