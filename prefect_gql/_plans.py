@@ -396,10 +396,8 @@ def create_project(
                 description=project_description,
             ),
         )
-    except OperationFailedError:
-        raise
-    except PrefectGQLError as err:
-        if "Uniqueness violation" not in str(err):
+    except ClientError as err:
+        if not any("Uniqueness violation" in error.message for error in err.errors):
             raise
         return (yield from _project_id(config, project_name))
     if answer.create_project is None or answer.create_project.id is None:
