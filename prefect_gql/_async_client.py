@@ -12,12 +12,10 @@ import httpx
 from prefect_gql_generated.client import AsyncOperations
 from prefect_gql_generated.json_value import JSONValue
 from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
-from pydantic import ValidationError
 
 from . import _plans as plans
 from ._base_client import BaseClient
-from ._core import Call, Effect, Plan, Send, invalid_answer
-from ._exceptions import PrefectGQLError
+from ._core import EFFECT_FAILURES, Call, Effect, Plan, Send, Stepper
 from ._flow import FlowSpec
 from ._models import FlowRunInfo, LogEntry, TaskRunInfo
 from ._retry import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
@@ -51,18 +49,15 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
     # -- the driver ---------------------------------------------------------------
 
     async def _run(self, plan: Plan[T]) -> T:
-        outcome: Any = None
-        failure: Exception | None = None
-        while True:
+        stepper = Stepper(plan)
+        while stepper.effect is not None:
             try:
-                effect = plan.throw(failure) if failure is not None else plan.send(outcome)
-            except StopIteration as done:
-                return cast(T, done.value)
-            outcome, failure = None, None
-            try:
-                outcome = await self._perform(effect)
-            except (httpx.TransportError, PrefectGQLError) as err:
-                failure = err
+                outcome = await self._perform(stepper.effect)
+            except EFFECT_FAILURES as err:
+                stepper.fail(err)
+            else:
+                stepper.succeed(outcome)
+        return cast(T, stepper.result)
 
     async def _perform(self, effect: Effect) -> Any:
         if isinstance(effect, Send):
@@ -71,15 +66,9 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
             async with self._send_slots:
                 return await self._http.send(effect.request, auth=self._auth)
         if isinstance(effect, Call):
-            return await self._call(effect)
+            return await getattr(self.operations, effect.method)(*effect.args, **effect.kwargs)
         await self._sleep(effect.seconds)
         return None
-
-    async def _call(self, effect: Call[Any]) -> Any:
-        try:
-            return await getattr(self.operations, effect.method)(*effect.args, **effect.kwargs)
-        except ValidationError as err:
-            raise invalid_answer(effect.method, err) from err
 
     async def aclose(self) -> None:
         """Close the connections, unless the ``httpx.AsyncClient`` was passed in."""

@@ -36,18 +36,21 @@ from ._exceptions import (
     ClientError,
     ConfigurationError,
     InvalidInputError,
+    PrefectGQLError,
 )
 from ._responses import parse_graphql_response, parse_json_response
 from ._retry import RETRY_SAFE_MUTATIONS, RetryPolicy
 from ._types import Backend
 
 __all__ = [
+    "EFFECT_FAILURES",
     "Call",
     "ClientConfig",
     "Effect",
     "Plan",
     "Send",
     "Sleep",
+    "Stepper",
     "call",
     "graphql_exchange",
     "invalid_answer",
@@ -83,6 +86,8 @@ class Call(Generic[T]):
 
 Effect = Send | Sleep | Call[Any]
 Plan = Generator[Effect, Any, T]
+EFFECT_FAILURES = (httpx.TransportError, PrefectGQLError, ValidationError)
+"""What performing an effect may raise that its plan should see."""
 
 
 def call(
@@ -90,6 +95,40 @@ def call(
 ) -> Call[T]:
     """An effect running ``method`` of the generated operations client, typed as it is."""
     return Call(method.__name__, args, kwargs)
+
+
+class Stepper(Generic[T]):
+    """Advances a plan one effect at a time; the drivers only perform the effects.
+
+    ``effect`` is the effect to perform next, or ``None`` once the plan returned
+    ``result``. A failure listed in ``EFFECT_FAILURES`` goes back into the plan (a
+    generated model refusing the answer becomes ``APIResponseError``); any other
+    exception is a bug and propagates from the driver.
+    """
+
+    def __init__(self, plan: Plan[T]) -> None:
+        self._plan = plan
+        self.effect: Effect | None = None
+        self.result: T | None = None
+        self._advance(lambda: next(plan))
+
+    def succeed(self, outcome: Any) -> None:
+        self._advance(lambda: self._plan.send(outcome))
+
+    def fail(self, error: Exception) -> None:
+        if isinstance(error, ValidationError) and isinstance(self.effect, Call):
+            failure: Exception = invalid_answer(self.effect.method, error)
+            failure.__cause__ = error
+        else:
+            failure = error
+        self._advance(lambda: self._plan.throw(failure))
+
+    def _advance(self, step: Callable[[], Effect]) -> None:
+        try:
+            self.effect = step()
+        except StopIteration as done:
+            self.effect = None
+            self.result = cast(T, done.value)
 
 
 @dataclass(frozen=True)
