@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ._flow import EdgeSpec, FlowSpec, ParameterSpec, TaskSpec, compress_flow, decompress_flow
     from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
     from ._retry import (
+        DEFAULT_MAX_CONNECTIONS,
         DEFAULT_MAX_RETRIES,
         DEFAULT_TIMEOUT,
         INITIAL_RETRY_DELAY,
@@ -104,6 +105,7 @@ _LAZY_IMPORTS = {
     "ConfigurationError": "._exceptions",
     "ConstantResult": "._states",
     "CustomResult": "._states",
+    "DEFAULT_MAX_CONNECTIONS": "._retry",
     "DEFAULT_MAX_RETRIES": "._retry",
     "DEFAULT_TIMEOUT": "._retry",
     "EdgeSpec": "._flow",
@@ -175,6 +177,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
