@@ -27,7 +27,7 @@ from prefect_gql_generated.fragments import AuthTokens
 from prefect_gql_generated.refresh_token import RefreshToken
 from pydantic import SecretStr, ValidationError
 
-from ._exceptions import AuthenticationError, ConfigurationError
+from ._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
 from ._responses import error_details, is_unauthenticated, parse_graphql_response
 
 if TYPE_CHECKING:
@@ -153,15 +153,23 @@ class TokenState:
         return request
 
     def apply_refresh_response(self, response: httpx.Response) -> None:
+        """Keep the refreshed tokens, or raise ``AuthenticationError``.
+
+        The error is not chained: the request carried the access token as a variable,
+        and a server echoing variables in its error would put it in the cause's text.
+        """
         try:
             data = parse_graphql_response(response, "RefreshToken")
             payload = RefreshToken.model_validate(data).refresh_token
-        except AuthenticationError as err:
+        except AuthenticationError:
             raise AuthenticationError(
                 "the tenant session expired and could not be refreshed; log in to the tenant again"
-            ) from err
-        except ValidationError as err:
-            raise AuthenticationError("the API returned an unreadable token refresh") from err
+            ) from None
+        except (PrefectGQLError, ValidationError):
+            raise AuthenticationError(
+                f"refreshing the tenant session failed (HTTP {response.status_code}); "
+                "log in to the tenant again"
+            ) from None
         self.tenant_tokens = tokens_from_payload(payload)
 
 

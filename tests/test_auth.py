@@ -371,3 +371,23 @@ async def test_cloud_url_uses_the_default_tenant_slug(
     assert await api("get_default_tenant_slug", as_user=False) == "runner-team"
     names = [graphql_body(r)["operationName"] for r in httpx_mock.get_requests()]
     assert names == ["GetUserDefaultTenantSlug", "ListTenantSlugs"]
+
+
+async def test_a_failed_refresh_never_carries_the_token(
+    make_api: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    api = cloud_api(make_api, api_token="USER-TOKEN")
+    await login(api, httpx_mock, expires_in=5)
+    httpx_mock.add_response(
+        url=CLOUD_URL,
+        status_code=400,
+        json={
+            "errors": [
+                {"message": "Variable '$input' got invalid value {'access_token': 'ACCESS-1'}"}
+            ]
+        },
+    )
+    with pytest.raises(AuthenticationError, match="HTTP 400") as raised:
+        await api("get_task_tag_limit", "db")
+    assert "ACCESS-1" not in str(raised.value)
+    assert raised.value.__cause__ is None
