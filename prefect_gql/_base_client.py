@@ -141,6 +141,7 @@ class BaseClient(Generic[HttpT, OperationsT]):
             retry=RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries),
             timeout=_timeout(timeout, settings.cloud.request_timeout),
             headers=dict(headers or {}),
+            ui_endpoint=settings.server.ui.endpoint,
         )
         if key is None and token is None and settings.backend == "cloud":
             stored_token, active_tenant = load_api_token_settings(self._config)

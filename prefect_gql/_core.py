@@ -147,6 +147,8 @@ class ClientConfig:
     retry: RetryPolicy
     timeout: httpx.Timeout
     headers: dict[str, str] = field(default_factory=dict)
+    ui_endpoint: str = "http://localhost:8080"
+    """The Prefect Server UI, for links (``server.ui.endpoint``)."""
 
     def with_changes(self, **changes: Any) -> ClientConfig:
         return replace(self, **changes)

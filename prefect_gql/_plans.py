@@ -84,7 +84,6 @@ REGISTRATION_BATCH_SIZE = 500
 LOG_BATCH_SIZE = 1000
 CACHED_STATES_LIMIT = 100
 QUEUE_INTERVAL = timedelta(seconds=30)
-SERVER_UI_ENDPOINT = "http://localhost:8080"
 
 
 # -- argument checks -----------------------------------------------------------------
@@ -371,7 +370,7 @@ def get_default_tenant_slug(config: ClientConfig, as_user: bool) -> Plan[str]:
 def get_cloud_url(config: ClientConfig, subdirectory: str, id: str, as_user: bool) -> Plan[str]:
     """A UI link: ``<ui>/<tenant slug>/<subdirectory>/<id>`` on Cloud, no slug on Server."""
     if config.backend == "server":
-        return "/".join([SERVER_UI_ENDPOINT, subdirectory, id])
+        return "/".join([config.ui_endpoint.rstrip("/"), subdirectory, id])
     slug = yield from get_default_tenant_slug(config, as_user)
     api = config.api_server
     base = api.replace("api-", "", 1) if "api-" in api else api.replace("api", "cloud", 1)

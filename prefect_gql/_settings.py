@@ -42,6 +42,7 @@ DEFAULT_HOME_DIR = "~/.prefect"
 CLOUD_ENDPOINT = "https://api.prefect.io"
 SERVER_HOST = "http://localhost"
 SERVER_PORT = 4200
+SERVER_UI_ENDPOINT = "http://localhost:8080"
 
 
 class CloudSettings(BaseModel):
@@ -57,6 +58,14 @@ class CloudSettings(BaseModel):
     request_timeout: float = 15.0
 
 
+class ServerUISettings(BaseModel):
+    """The ``[server.ui]`` table: where the Prefect Server UI is, for ``get_cloud_url``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: str = SERVER_UI_ENDPOINT
+
+
 class ServerSettings(BaseModel):
     """The ``[server]`` table: where a Prefect Server listens."""
 
@@ -65,6 +74,7 @@ class ServerSettings(BaseModel):
     endpoint: str | None = None
     host: str = SERVER_HOST
     port: int = SERVER_PORT
+    ui: ServerUISettings = ServerUISettings()
 
 
 class Settings(BaseSettings):

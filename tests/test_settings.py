@@ -102,3 +102,9 @@ def test_bad_tenant_id_is_a_value_error() -> None:
 )
 def test_server_slug_matches_prefect(url: str, slug: str) -> None:
     assert server_slug(url) == slug
+
+
+def test_server_ui_endpoint_sets_ui_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT__SERVER__UI__ENDPOINT", "http://ui.test:9090/")
+    client = Client("http://api.test:4200", backend="server")
+    assert client.get_cloud_url("flow-run", "abc") == "http://ui.test:9090/flow-run/abc"
