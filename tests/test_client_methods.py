@@ -745,3 +745,28 @@ async def test_answer_not_matching_the_schema_is_a_typed_error(
 
     with pytest.raises(APIResponseError, match="the answer to get_flow_run_info does not match"):
         await api("get_flow_run_info", FLOW_RUN_ID)
+
+
+async def test_register_agent_with_an_agent_config(
+    make_api: ClientFactory, httpx_mock: HTTPXMock
+) -> None:
+    api = make_api(tenant_id=TENANT_ID)
+    config_id = "cccccccc-cccc-cccc-cccc-cccccccccccc"
+    add_graphql(httpx_mock, {"register_agent": {"id": LIMIT_ID}})
+
+    assert await api("register_agent", "KubernetesAgent", agent_config_id=config_id) == LIMIT_ID
+    assert sent_operations(httpx_mock) == [
+        (
+            "RegisterAgent",
+            {
+                "input": {
+                    "type": "KubernetesAgent",
+                    "labels": [],
+                    "tenant_id": TENANT_ID,
+                    "agent_config_id": config_id,
+                }
+            },
+        )
+    ]
+    with pytest.raises(InvalidInputError, match="agent_config_id must be a UUID"):
+        await api("register_agent", "KubernetesAgent", agent_config_id="nope")
