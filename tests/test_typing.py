@@ -30,10 +30,13 @@ def revealed() -> list[str]:
 
 
 def test_no_result_degrades_to_any(revealed: list[str]) -> None:
-    assert len(revealed) == 9
+    assert len(revealed) == 10
+    json_field = revealed[6]
     for revealed_type in revealed:
         assert "Any" not in revealed_type
+    for revealed_type in revealed[:6] + revealed[7:]:
         assert "dict" not in revealed_type
+    assert "Any" not in json_field
 
 
 def test_results_are_the_named_models(revealed: list[str]) -> None:
@@ -43,6 +46,9 @@ def test_results_are_the_named_models(revealed: list[str]) -> None:
     assert STATE_UNION.fullmatch(revealed[3])
     assert revealed[4] == "prefect_gql_generated.list_tenants_by_slug.ListTenantsBySlugTenant"
     assert revealed[5] == "prefect_gql_generated.get_flow_run_logs.GetFlowRunLogsLog"
-    assert revealed[6] == "prefect_gql._models.FlowRunInfo"
-    assert STATE_UNION.fullmatch(revealed[7])
+    assert revealed[6] == (
+        "dict[str, dict[str, ...] | list[...] | str | int | float | bool | None]"
+    )
+    assert revealed[7] == "prefect_gql._models.FlowRunInfo"
     assert STATE_UNION.fullmatch(revealed[8])
+    assert STATE_UNION.fullmatch(revealed[9])

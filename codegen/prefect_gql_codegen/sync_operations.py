@@ -34,7 +34,6 @@ class _StripAsync(ast.NodeTransformer):
             decorator_list=node.decorator_list,
             returns=node.returns,
             type_comment=node.type_comment,
-            type_params=getattr(node, "type_params", []),
         )
         return ast.copy_location(sync, node)
 
@@ -72,7 +71,9 @@ class SyncOperationsPlugin(Plugin):
             elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                 target = node.targets[0].id
                 if target == "__all__" and isinstance(node.value, ast.List):
-                    names = {elt.value for elt in node.value.elts if isinstance(elt, ast.Constant)}
+                    names = {
+                        str(elt.value) for elt in node.value.elts if isinstance(elt, ast.Constant)
+                    }
                     node.value.elts = [
                         ast.Constant(value=name) for name in sorted(names | set(exported))
                     ]

@@ -22,6 +22,7 @@ def sync_app(client: Client, run_id: str, task_id: str) -> str:
     reveal_type(tenants[0])
     logs = client.operations.get_flow_run_logs(flow_run_id=UUID(run.id)).log
     reveal_type(logs[0])
+    reveal_type(run.parameters)
     info = client.get_task_run_info(run_id, task_id)
     new_state: State = client.set_task_run_state(info.id, Running(), version=info.version)
     return f"{run.state.type} {new_state.message} {logs[0].message}"
