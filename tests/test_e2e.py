@@ -321,3 +321,27 @@ def test_variables_as_a_json_string_are_accepted(server: LocalServer) -> None:
     }
     answer = httpx.post(server.url, json=body).json()
     assert answer == {"data": {"tenant": [{"slug": "default"}]}}
+
+
+async def test_agent_config_links_and_tenant_switch(e2e: Api) -> None:
+    created = await e2e(
+        "graphql",
+        "mutation($i: create_agent_config_input!) { create_agent_config(input: $i) { id } }",
+        variables={
+            "i": {"tenant_id": DEFAULT_TENANT_ID, "name": "k8s", "settings": {"labels": ["gpu"]}}
+        },
+    )
+    config_id = created["data"]["create_agent_config"]["id"]
+    assert await e2e("get_agent_config", config_id) == {"labels": ["gpu"]}
+    agent_id = await e2e("register_agent", "KubernetesAgent", agent_config_id=config_id)
+    assert agent_id
+
+    run_id = await e2e("create_flow_run", flow_id=await registered_flow(e2e))
+    assert (
+        await e2e("get_cloud_url", "flow-run", run_id) == f"http://localhost:8080/flow-run/{run_id}"
+    )
+
+    slug = f"other-{uuid.uuid4().hex[:6]}"
+    other = await e2e("create_tenant", "Other", slug)
+    assert await e2e("switch_tenant", tenant_slug=slug) == other
+    assert e2e.client.tenant_id == other
