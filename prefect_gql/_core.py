@@ -86,7 +86,7 @@ class Call(Generic[T]):
 
 Effect = Send | Sleep | Call[Any]
 Plan = Generator[Effect, Any, T]
-EFFECT_FAILURES = (httpx.TransportError, PrefectGQLError, ValidationError)
+EFFECT_FAILURES = (httpx.RequestError, PrefectGQLError, ValidationError)
 """What performing an effect may raise that its plan should see."""
 
 
@@ -308,6 +308,11 @@ def _send_with_retries(
                 raise _connection_error(err, request) from err
             yield Sleep(delay)
             continue
+        except httpx.RequestError as err:
+            raise APIResponseError(
+                f"{request.method} {request.url.copy_with(query=None)}: "
+                f"unusable answer ({type(err).__name__})"
+            ) from err
         delay = config.retry.delay_after_response(response, retry_number, retry_safe=retry_safe)
         _log_attempt(request, label, response.status_code, started, delay)
         if delay is not None:

@@ -381,3 +381,12 @@ def test_debug_log_shows_method_url_operation_status_and_duration(
     assert len(lines) == 1
     assert lines[0].startswith(f"POST {CLOUD_URL} GetTaskTagLimit -> 200 in ")
     assert lines[0].endswith("ms")
+
+
+async def test_an_undecodable_body_is_an_api_response_error(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_exception(httpx.DecodingError("bad gzip"))
+    with pytest.raises(APIResponseError, match="unusable answer \\(DecodingError\\)") as raised:
+        await api("get_task_tag_limit", "db")
+    assert isinstance(raised.value.__cause__, httpx.DecodingError)
