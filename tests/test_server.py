@@ -217,3 +217,33 @@ def test_secrets_are_never_returned_or_logged(
     )
     assert answer.json() == {"data": {"set_secret": {"success": True}}}
     assert SECRET not in caplog.text
+
+
+def test_token_mode_scopes_reads_to_the_callers_tenant() -> None:
+    other_tenant = "22222222-0000-4000-8000-000000000002"
+    auth = AuthConfig(api_keys={API_KEY: DEFAULT_TENANT_ID, "other-key": other_tenant})
+    create = "mutation($i: create_project_input!) { create_project(input: $i) { id } }"
+    with LocalServer(auth=auth) as server:
+        mine = post(
+            server.url,
+            create,
+            {"i": {"tenant_id": DEFAULT_TENANT_ID, "name": "mine"}},
+            Authorization=f"Bearer {API_KEY}",
+        ).json()["data"]["create_project"]["id"]
+        seen_by_owner = post(
+            server.url, "{ project { id } tenant { id } }", Authorization=f"Bearer {API_KEY}"
+        )
+        seen_by_other = post(
+            server.url, "{ project { id } tenant { id } }", Authorization="Bearer other-key"
+        )
+        by_pk = post(
+            server.url,
+            f'{{ project_by_pk(id: "{mine}") {{ id }} }}',
+            Authorization="Bearer other-key",
+        )
+    assert seen_by_owner.json()["data"] == {
+        "project": [{"id": mine}],
+        "tenant": [{"id": DEFAULT_TENANT_ID}],
+    }
+    assert seen_by_other.json()["data"] == {"project": [], "tenant": [{"id": other_tenant}]}
+    assert by_pk.json()["data"] == {"project_by_pk": None}

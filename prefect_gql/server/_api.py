@@ -59,6 +59,12 @@ class PrefectAPI:
             row["id"] = tenant_id
         return str(self.store.insert("tenant", row)["id"])
 
+    def ensure_tenant(self, tenant_id: str) -> None:
+        """The tenant an issued API key acts for exists (slug ``tenant-<first 8 of id>``)."""
+        if self.store.get("tenant", tenant_id) is None:
+            slug = f"tenant-{tenant_id[:8]}"
+            self.create_tenant(slug, slug, tenant_id=tenant_id)
+
     def default_tenant_id(self) -> str:
         return str(self.store.rows("tenant")[0]["id"])
 

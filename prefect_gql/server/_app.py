@@ -177,9 +177,20 @@ class _Resolvers:
             return [other] if other else []
         return self.store.rows(target, lambda other: other.get(remote or "") == row["id"])
 
+    def visible(self, info: GraphQLResolveInfo, table: str, row: Row | None) -> bool:
+        """In token mode a tenant-bound caller sees only its tenant's rows (and tenant)."""
+        if row is None or self.tokens is None:
+            return row is not None
+        tenant_id = self.principal(info).tenant_id
+        if tenant_id is None:
+            return True
+        owner = row["id"] if table == "tenant" else row.get("tenant_id")
+        return owner is None or owner == tenant_id
+
     def table_reader(self, table: str) -> Callable[..., list[Row]]:
         def read(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> list[Row]:
-            return self._read(self.store.rows(table), table, arguments)
+            rows = self.store.rows(table, lambda row: self.visible(info, table, row))
+            return self._read(rows, table, arguments)
 
         return read
 
@@ -198,7 +209,8 @@ class _Resolvers:
 
     def by_pk_reader(self, table: str) -> Callable[..., Row | None]:
         def read(_: Any, info: GraphQLResolveInfo, id: str) -> Row | None:
-            return self.store.get(table, id)
+            row = self.store.get(table, id)
+            return row if self.visible(info, table, row) else None
 
         return read
 
@@ -460,6 +472,8 @@ def create_app(*, db: str = ":memory:", auth: AuthConfig | None = None) -> Starl
     """The server as an ASGI app (``uvicorn`` serves it; tests may use it directly)."""
     api = PrefectAPI(Store(db))
     tokens = TokenRegistry(auth) if auth is not None else None
+    for tenant_id in sorted(set(auth.api_keys.values()) if auth else set()):
+        api.ensure_tenant(tenant_id)
     schema = build_schema(api, tokens)
 
     async def graphql_endpoint(request: Request) -> JSONResponse:

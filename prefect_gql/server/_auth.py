@@ -24,8 +24,8 @@ __all__ = ["AuthConfig", "IssuedTokens", "Principal", "TokenRegistry"]
 class AuthConfig:
     """Credentials the server accepts in token mode.
 
-    ``api_keys`` maps each API key to its tenant id; ``api_tokens`` lists USER-scoped
-    0.12 API tokens.
+    ``api_keys`` maps each API key to its tenant id (created at start if missing);
+    ``api_tokens`` lists USER-scoped 0.12 API tokens.
     """
 
     api_keys: dict[str, str] = field(default_factory=dict)
