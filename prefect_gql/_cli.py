@@ -1,4 +1,9 @@
-"""``prefect-gql``: the local server and the schema workflow, from the command line."""
+"""``prefect-gql``: the local server and the schema workflow, from the command line.
+
+Only the command-line layer lives here; the work is done by ``_schema_tools`` and
+``_codegen``. Expected failures print one ``Error:`` line and exit 1, never a
+traceback. click rather than typer: a faster start, without rich.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +12,27 @@ from pathlib import Path
 import click
 
 from ._codegen import CodegenError, check_fresh, find_project_root, generate, sources
-from ._schema_tools import SchemaToolError, diff_schemas, load_schema, pull_schema, validate_queries
+from ._schema_tools import (
+    SchemaToolError,
+    diff_schemas,
+    load_schema,
+    parse_headers,
+    pull_schema,
+    validate_queries,
+    write_schema,
+)
 
 __all__ = ["app", "main"]
 
-
-def _fail(message: str) -> click.ClickException:
-    return click.ClickException(message)
-
-
-def _parse_headers(values: tuple[str, ...]) -> dict[str, str]:
-    headers = {}
-    for value in values:
-        name, separator, content = value.partition(":")
-        if not separator or not name.strip():
-            raise _fail(
-                "--header takes NAME:VALUE; one value has no colon (not shown: it may be secret)"
-            )
-        headers[name.strip()] = content.strip()
-    return headers
+_SERVER_EXTRA = ("ariadne", "uvicorn", "starlette")
+_CONFIG_HELP = "ariadne-codegen config (default: codegen.toml of the project around the cwd)."
 
 
 def _config_path(config: Path | None) -> Path:
     try:
         return (config or find_project_root() / "codegen.toml").resolve()
     except CodegenError as err:
-        raise _fail(str(err)) from err
+        raise click.ClickException(str(err)) from err
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,95 +49,119 @@ def server(host: str, port: int, db: str) -> None:
     try:
         from .server import serve  # noqa: PLC0415 - optional extra, imported on use
     except ImportError as err:
-        raise _fail(
-            f"the server needs the 'server' extra (pip install 'prefect-gql[server]'): {err}"
-        ) from err
+        missing = (err.name or "").partition(".")[0]
+        if err.name == f"{__package__}.server":
+            raise click.ClickException(
+                "the local server is not part of this installation of prefect-gql"
+            ) from err
+        if missing in _SERVER_EXTRA:
+            raise click.ClickException(
+                f"the server needs the 'server' extra ({missing} is missing):"
+                " pip install 'prefect-gql[server]'"
+            ) from err
+        raise
     serve(host=host, port=port, db=db)
 
 
 @app.group()
 def schema() -> None:
-    """Pull and compare API schemas."""
+    """Pull a live API schema and compare schemas."""
 
 
 @schema.command("pull")
 @click.option("--url", required=True, help="GraphQL endpoint to introspect.")
-@click.option("--header", multiple=True, help="Extra request header NAME:VALUE (repeatable).")
+@click.option(
+    "--header",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="Extra request header, e.g. 'Authorization: Bearer ...' (repeatable; never printed).",
+)
 @click.option(
     "--output",
     "-o",
-    type=click.Path(path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=Path("schema/prefect.graphql"),
     show_default=True,
     help="Where to write the SDL.",
 )
 def schema_pull(url: str, header: tuple[str, ...], output: Path) -> None:
-    """Introspect a live API and write its schema as sorted SDL."""
+    """Introspect a live API and write its schema as sorted SDL (small, stable diffs)."""
     try:
-        sdl = pull_schema(url, _parse_headers(header))
+        sdl = pull_schema(url, parse_headers(header))
+        write_schema(sdl, output)
     except SchemaToolError as err:
-        raise _fail(str(err)) from err
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(sdl)
+        raise click.ClickException(str(err)) from err
     click.echo(f"wrote {output} ({len(sdl.splitlines())} lines)")
 
 
 @schema.command("diff")
-@click.argument("old", type=click.Path(path_type=Path))
-@click.argument("new", type=click.Path(path_type=Path))
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--queries",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=Path("queries"),
     show_default=True,
-    help="Folder of .graphql operations.",
+    help="Folder of .graphql operations to check against NEW.",
 )
 def schema_diff(old: Path, new: Path, queries: Path) -> None:
     """Breaking and dangerous changes from OLD to NEW, and the queries NEW breaks.
 
-    Exits 1 when a query no longer validates against NEW.
+    Exits 1 when a query that validates against OLD does not against NEW.
     """
     try:
         result = diff_schemas(load_schema(old), load_schema(new), queries)
     except SchemaToolError as err:
-        raise _fail(str(err)) from err
+        raise click.ClickException(str(err)) from err
     for title, changes in (("Breaking", result.breaking), ("Dangerous", result.dangerous)):
         click.echo(f"{title} changes: {len(changes)}")
         for change in changes:
             click.echo(f"  - {change}")
-    click.echo(f"Queries that no longer validate: {len(result.broken_queries)}")
+    click.echo(f"Queries broken by NEW: {len(result.broken_queries)}")
     for problem in result.broken_queries:
         click.echo(f"  {problem}")
+    if result.already_invalid:
+        click.echo(f"Queries already invalid against OLD: {len(result.already_invalid)}")
+        for problem in result.already_invalid:
+            click.echo(f"  {problem}")
     if result.breaks_queries:
         raise click.exceptions.Exit(1)
 
 
 @app.command("generate")
-@click.option("--config", type=click.Path(path_type=Path), help="ariadne-codegen config.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help=_CONFIG_HELP)
 def generate_command(config: Path | None) -> None:
-    """Regenerate generated/ from schema/ and queries/ with ariadne-codegen."""
+    """Regenerate the generated package from schema/ and queries/ with ariadne-codegen."""
     try:
         package = generate(_config_path(config))
     except CodegenError as err:
-        raise _fail(str(err)) from err
+        raise click.ClickException(str(err)) from err
     click.echo(f"generated {package}")
 
 
 @app.command()
-@click.option("--config", type=click.Path(path_type=Path), help="ariadne-codegen config.")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help=_CONFIG_HELP)
 def check(config: Path | None) -> None:
-    """Queries validate against schema/, and generated/ equals a fresh regeneration."""
+    """Every query validates against schema/, and generated/ equals a fresh regeneration.
+
+    Exits 1 on any failure (CI and the pre-commit hook run this).
+    """
     config_path = _config_path(config)
     try:
         schema_path, queries_dir = sources(config_path)
         problems = validate_queries(load_schema(schema_path), queries_dir)
-        for problem in problems:
-            click.echo(str(problem), err=True)
         if problems:
+            for problem in problems:
+                click.echo(str(problem), err=True)
+            click.echo(
+                f"{len(problems)} query problem(s) against {schema_path}; fix them, then"
+                " run `prefect-gql generate`",
+                err=True,
+            )
             raise click.exceptions.Exit(1)
         report = check_fresh(config_path)
     except (CodegenError, SchemaToolError) as err:
-        raise _fail(str(err)) from err
+        raise click.ClickException(str(err)) from err
     if not report.fresh:
         click.echo(report.describe(), err=True)
         click.echo("generated/ is stale: run `prefect-gql generate` and commit it", err=True)
@@ -146,4 +170,5 @@ def check(config: Path | None) -> None:
 
 
 def main() -> None:
-    app()
+    """Console entry point (``[project.scripts] prefect-gql``)."""
+    app(prog_name="prefect-gql")

@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
+import importlib.abc
 import shutil
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
+from graphql import build_schema, introspection_from_schema
 from pytest_httpx import HTTPXMock
 
-from prefect_gql._cli import app
+from prefect_gql import _cli
+from prefect_gql._cli import app, main
+from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
 
 ROOT = Path(__file__).parents[1]
+CONFIG = ROOT / "codegen.toml"
+URL = "http://prefect.test/graphql"
+SECRET = "s3cr3t-t0k3n"
 runner = CliRunner()
+
+
+def copy_project(destination: Path, *names: str) -> Path:
+    for name in names:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            destination.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination / name)
+    return destination
+
+
+def assert_clean_failure(result: Result, message: str) -> None:
+    """Exit 1 with one ``Error:`` message: no traceback, no secret."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith(f"Error: {message}"), result.output
+    assert "Traceback" not in result.output
+    assert SECRET not in result.output
 
 
 @pytest.mark.parametrize(
@@ -24,92 +56,217 @@ runner = CliRunner()
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Usage:" in result.output
+    assert result.output.startswith("Usage: ")
+    assert "Options:" in result.output
+
+
+def test_main_is_the_prefect_gql_entry_point(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["prefect-gql", "-h"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("Usage: prefect-gql [OPTIONS] COMMAND")
+
+
+# --- schema pull --------------------------------------------------------------
+
+
+def pull(*options: str) -> Result:
+    return runner.invoke(
+        app,
+        ["schema", "pull", "--url", URL, "--header", f"Authorization: Bearer {SECRET}", *options],
+    )
+
+
+def test_pull_writes_the_schema(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    schema = build_schema("type Query { b: Int a: String }")
+    httpx_mock.add_response(url=URL, json={"data": introspection_from_schema(schema)})
+    output = tmp_path / "schema" / "pulled.graphql"
+
+    result = pull("-o", str(output))
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {output} (4 lines)\n"
+    assert output.read_text() == "type Query {\n  a: String\n  b: Int\n}\n"
+    request = httpx_mock.get_request()
+    assert request is not None
+    assert request.headers["Authorization"] == f"Bearer {SECRET}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"status_code": 401}, f"{URL} answered HTTP 401 Unauthorized (check the --header"),
+        ({"text": "<html>"}, f"{URL} did not answer JSON"),
+        (
+            {"json": {"errors": [{"message": "introspection is disabled"}]}},
+            f"{URL} refused the introspection query: introspection is disabled",
+        ),
+    ],
+)
+def test_pull_failures_are_one_clear_line(
+    httpx_mock: HTTPXMock, tmp_path: Path, answer: dict[str, object], message: str
+) -> None:
+    httpx_mock.add_response(url=URL, **answer)  # type: ignore[arg-type]
+    result = pull("-o", str(tmp_path / "s.graphql"))
+    assert_clean_failure(result, message)
+    assert not (tmp_path / "s.graphql").exists()
+
+
+def test_pull_connection_failure(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("Connection refused"))
+    result = pull("-o", str(tmp_path / "s.graphql"))
+    assert result.output == f"Error: cannot connect to {URL}: Connection refused\n"
+    assert_clean_failure(result, "cannot connect")
+
+
+def test_pull_with_a_malformed_header_does_not_echo_it() -> None:
+    result = runner.invoke(app, ["schema", "pull", "--url", URL, "--header", f"no-colon-{SECRET}"])
+    assert_clean_failure(result, "--header takes NAME:VALUE")
+
+
+def test_pull_with_a_non_ascii_header_does_not_echo_it() -> None:
+    result = runner.invoke(
+        app, ["schema", "pull", "--url", URL, "--header", f"Authorization: {SECRET}\u00e9"]
+    )
+    assert_clean_failure(result, "header names and values must be ASCII")
+
+
+def test_pull_to_an_unwritable_place(httpx_mock: HTTPXMock, tmp_path: Path) -> None:
+    schema = build_schema("type Query { a: Int }")
+    httpx_mock.add_response(url=URL, json={"data": introspection_from_schema(schema)})
+    (tmp_path / "file").write_text("")
+    result = pull("-o", str(tmp_path / "file" / "s.graphql"))
+    assert_clean_failure(result, "cannot write")
+
+
+# --- schema diff --------------------------------------------------------------
+
+
+def test_diff_of_a_missing_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["schema", "diff", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert_clean_failure(result, f"cannot read {tmp_path / 'a'}")
+
+
+def test_diff_without_a_queries_folder(tmp_path: Path) -> None:
+    schema = tmp_path / "s.graphql"
+    schema.write_text("type Query { a: Int }\n")
+    result = runner.invoke(
+        app, ["schema", "diff", str(schema), str(schema), "--queries", str(tmp_path / "none")]
+    )
+    assert_clean_failure(result, "queries folder")
+
+
+# --- generate and check -------------------------------------------------------
 
 
 def test_check_passes_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT / "prefect_gql")
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
-    assert "generated/ is fresh" in result.output
+    assert result.output == "queries valid; generated/ is fresh\n"
 
 
-def test_generate_then_check_in_a_copy(tmp_path: Path) -> None:
-    for name in ("codegen.toml", "schema", "queries", "codegen"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, tmp_path / name)
-    config = tmp_path / "codegen.toml"
+def test_generate_writes_the_configured_package_from_anywhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_project(tmp_path / "p", "codegen.toml", "schema", "queries", "codegen")
+    monkeypatch.chdir(tmp_path)
 
-    stale = runner.invoke(app, ["check", "--config", str(config)])
-    generated = runner.invoke(app, ["generate", "--config", str(config)])
-    fresh = runner.invoke(app, ["check", "--config", str(config)])
+    result = runner.invoke(app, ["generate", "--config", "p/codegen.toml"])
 
-    assert stale.exit_code == 1
-    assert "generated/ is stale" in stale.output
-    assert generated.exit_code == 0, generated.output
-    assert (tmp_path / "generated" / "prefect_gql_generated" / "client.py").is_file()
-    assert fresh.exit_code == 0, fresh.output
+    assert result.exit_code == 0, result.output
+    package = project / "generated" / "prefect_gql_generated"
+    assert result.output == f"generated {package}\n"
+    report = compare_packages(package_dir(CONFIG), package)
+    assert report.fresh, report.describe()
+
+
+def test_check_reports_a_stale_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = FreshnessReport(
+        missing=[], extra=["stray.py"], changed={"client.py": "--- committed/client.py"}
+    )
+    monkeypatch.setattr(_cli, "check_fresh", lambda config: stale)
+
+    result = runner.invoke(app, ["check", "--config", str(CONFIG)])
+
+    assert result.exit_code == 1
+    assert "stale (a regeneration no longer writes it): stray.py" in result.output
+    assert "differs: client.py\n--- committed/client.py" in result.output
+    assert "generated/ is stale: run `prefect-gql generate` and commit it" in result.output
 
 
 def test_check_reports_an_invalid_query(tmp_path: Path) -> None:
-    shutil.copytree(
-        ROOT,
-        tmp_path / "p",
-        ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "*_cache"),
-    )
-    (tmp_path / "p" / "queries" / "broken.graphql").write_text(
-        "query Broken {\n  tenant { nope }\n}\n"
-    )
+    project = copy_project(tmp_path / "p", "codegen.toml", "schema", "queries")
+    (project / "queries" / "broken.graphql").write_text("query Broken {\n  tenant { nope }\n}\n")
 
-    result = runner.invoke(app, ["check", "--config", str(tmp_path / "p" / "codegen.toml")])
+    result = runner.invoke(app, ["check", "--config", str(project / "codegen.toml")])
 
     assert result.exit_code == 1
-    assert "broken.graphql:2:12: Cannot query field 'nope' on type 'tenant'." in result.output
-
-
-def test_pull_failure_is_one_line_without_the_header_value(
-    httpx_mock: HTTPXMock, tmp_path: Path
-) -> None:
-    httpx_mock.add_exception(httpx.ConnectError("refused"))
-    result = runner.invoke(
-        app,
-        [
-            "schema",
-            "pull",
-            "--url",
-            "http://x.test",
-            "--header",
-            "Authorization: Bearer s3cr3t",
-            "-o",
-            str(tmp_path / "s.graphql"),
-        ],
+    assert (
+        f"{project / 'queries' / 'broken.graphql'}:2:12:"
+        " Cannot query field 'nope' on type 'tenant'." in result.output
     )
-    assert result.exit_code == 1
-    assert result.output.strip() == "Error: cannot reach http://x.test: ConnectError"
-    assert "s3cr3t" not in result.output
-    assert not (tmp_path / "s.graphql").exists()
+    assert "1 query problem(s)" in result.output
 
 
-def test_bad_header_syntax(tmp_path: Path) -> None:
-    result = runner.invoke(
-        app, ["schema", "pull", "--url", "http://x.test", "--header", "no-colon-s3cr3t"]
+def test_check_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_clean_failure(runner.invoke(app, ["check"]), "no codegen.toml in")
+
+
+def test_generate_failure_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(config_path: Path) -> Path:
+        raise CodegenError("ariadne-codegen failed: boom")
+
+    monkeypatch.setattr(_cli, "generate", fail)
+    result = runner.invoke(app, ["generate", "--config", str(CONFIG)])
+    assert_clean_failure(result, "ariadne-codegen failed: boom")
+
+
+# --- server -------------------------------------------------------------------
+
+
+def test_server_runs_serve_with_the_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    server_module = pytest.importorskip(
+        "prefect_gql.server", reason="prefect_gql.server (or its 'server' extra) is not installed"
     )
-    assert result.exit_code == 1
-    assert "NAME:VALUE" in result.output
-    assert "s3cr3t" not in result.output
+    calls: list[dict[str, object]] = []
+
+    def serve(*, host: str, port: int, db: str) -> None:
+        calls.append({"host": host, "port": port, "db": db})
+
+    monkeypatch.setattr(server_module, "serve", serve)
+    result = runner.invoke(app, ["server", "--host", "127.0.0.2", "--port", "4300", "--db", "x.db"])
+    assert result.exit_code == 0, result.output
+    assert calls == [{"host": "127.0.0.2", "port": 4300, "db": "x.db"}]
 
 
-def test_diff_of_a_missing_file(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["schema", "diff", str(tmp_path / "a"), str(tmp_path / "b")])
-    assert result.exit_code == 1
-    assert result.output.startswith("Error: cannot read")
+class _ServerExtraMissing(importlib.abc.MetaPathFinder):
+    """Importing prefect_gql.server fails as it does without uvicorn installed."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if fullname == "prefect_gql.server":
+            raise ModuleNotFoundError("No module named 'uvicorn'", name="uvicorn")
+        return None
 
 
 def test_server_without_its_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "prefect_gql.server", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_ServerExtraMissing(), *sys.meta_path])
+    result = runner.invoke(app, ["server"])
+    assert_clean_failure(
+        result,
+        "the server needs the 'server' extra (uvicorn is missing):"
+        " pip install 'prefect-gql[server]'",
+    )
+
+
+def test_server_missing_from_the_installation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "prefect_gql.server", None)
-    result = runner.invoke(app, ["server", "--port", "0"])
-    assert result.exit_code == 1
-    assert "needs the 'server' extra" in result.output
+    result = runner.invoke(app, ["server"])
+    assert_clean_failure(result, "the local server is not part of this installation")
