@@ -1,35 +1,56 @@
 """Prefect's serialized ``State`` and ``Result`` JSON, as typed models.
 
-The wire format is what ``State.serialize()`` of Prefect Core 0.12 / 1.x writes: the
-state's class name under ``type``, the writer's version under ``__version__``,
-``message``, ``context``, ``cached_inputs`` (name -> Result), ``_result`` (a Result,
-absent for ``Mapped``) and per-class extras (``start_time``, ``run_count``, a wrapped
-``state`` for the meta states, Cached's ``cached_*`` and ``hashed_inputs``...).
+Runs carry their state as the JSON Prefect Core's ``State.serialize()`` writes: the
+``state`` argument of ``set_flow_run_states``/``set_task_run_states`` and the
+``serialized_state`` columns. This module reads and writes that JSON without Prefect
+installed, for 0.12 and 1.x alike.
+
+On the wire: the class name under ``type``, the writer's version under ``__version__``,
+``message``, ``context``, ``cached_inputs`` (name -> Result), ``_result`` (a Result;
+never written for ``Mapped``) and per-class extras: ``start_time`` (Scheduled, Paused,
+Resume, Retrying, Queued), ``run_count`` (Retrying), the wrapped ``state`` of the meta
+states (Queued, Submitted, ClientFailed), ``loop_count`` (Looped), ``n_map_states``
+(Mapped) and Cached's ``cached_parameters``, ``cached_result_expiration`` and
+``hashed_inputs``.
 
 The classes keep Prefect's hierarchy, so ``isinstance(state, Finished)`` and
-``state.is_failed()`` mean what they meant there (``TimedOut`` is a ``Failed``,
-``Retrying`` a ``Scheduled``...).
+``state.is_failed()`` mean what they meant there: ``TimedOut`` is a ``Failed``,
+``Retrying`` a ``Scheduled`` and a ``Pending``, ``Cancelling`` a ``Running``. Each
+class's ``type`` is typed as the names of itself and its subclasses, so ``Finished.type``
+is ``Literal["Finished", "Success", ...]`` and ``Success.type`` the narrower one.
 
 Rules:
-- ``parse_state`` accepts every real example, including the minimal
-  ``{"type": "Pending", "message": "Task run created"}`` the Server's triggers insert;
-  an unknown state type or a malformed field raises ``InvalidStateError``.
-- An unknown *result* type loads as ``CustomResult`` keeping its name and fields, as
-  1.x does, so nothing is lost on a round trip.
-- State times must be timezone-aware; a naive datetime is rejected (``InvalidStateError``
-  from ``parse_state``, pydantic's ``ValidationError`` from a constructor).
+
+- ``parse_state`` loads every state Prefect 0.12 and 1.x write, and the minimal
+  ``{"type": "Pending", "message": "Task run created"}`` Prefect Server's trigger
+  inserts (no ``__version__``, no ``_result``: the result is ``NoResultType``).
+- A result of an unknown ``type`` loads as ``CustomResult`` keeping its type name and
+  every field (as 1.x loads unknown results), so it is written back unchanged.
+- Naive datetimes are rejected: state times must be timezone-aware. They are written
+  as ISO-8601 with an offset (``2020-06-17T12:00:00+00:00``).
+- JSON-typed fields (``context``, ``cached_parameters``...) take only JSON values
+  (objects with string keys, lists, strings, finite numbers, booleans, null).
+- An unknown state type, a malformed field or a non-object raises ``InvalidStateError``
+  naming the type or field, from ``parse_state`` and from the constructors alike; no
+  pydantic ``ValidationError`` escapes them (it is the ``InvalidStateError``'s cause).
+- States and results are immutable; derive changed ones with ``model_copy(update=...)``.
+- ``to_wire`` keeps a state's or result's own ``__version__`` and gives the others
+  ``core_version``, as Prefect's ``setdefault`` does.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -39,10 +60,12 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidStateError
 
 __all__ = [
+    "STATE_TYPES",
     "AnyResult",
     "AnyState",
     "AzureResult",
@@ -82,20 +105,155 @@ __all__ = [
     "parse_state",
 ]
 
-WireTime = Annotated[
-    AwareDatetime, PlainSerializer(lambda value: value.isoformat(), return_type=str)
+DEFAULT_CORE_VERSION = "1.4.1"
+
+
+# -- field types -----------------------------------------------------------------------
+
+
+def _json_problem(value: object, path: str) -> str | None:
+    if value is None or isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
+    if isinstance(value, list):
+        return next(
+            (p for i, item in enumerate(value) if (p := _json_problem(item, f"{path}[{i}]"))),
+            None,
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has a non-string key {key!r}"
+            if problem := _json_problem(item, f"{path}[{key!r}]"):
+                return problem
+        return None
+    return f"{path} is a {type(value).__name__}, not a JSON value"
+
+
+def _json_value(value: Any) -> Any:
+    if problem := _json_problem(value, "the value"):
+        raise ValueError(problem)
+    return value
+
+
+def _json_object_or_empty(value: Any) -> Any:
+    """Prefect writes a null ``context``/``cached_inputs`` as ``{}``."""
+    return {} if value is None else value
+
+
+def _datetime_input(value: Any) -> Any:
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError(f"expected an ISO-8601 datetime string, got {type(value).__name__}")
+
+
+_Json = Annotated[JSONValue, BeforeValidator(_json_value)]
+_JsonObject = Annotated[
+    dict[str, JSONValue],
+    BeforeValidator(_json_value),
+    BeforeValidator(_json_object_or_empty),
+]
+_WireTime = Annotated[
+    AwareDatetime,
+    BeforeValidator(_datetime_input),
+    PlainSerializer(lambda value: value.isoformat(), return_type=str),
 ]
 
 
-# -- results -------------------------------------------------------------------------
+# -- errors ------------------------------------------------------------------------------
 
 
-class _ResultBase(BaseModel):
+def _tag_problem(kind: str, value: object) -> str:
+    if not isinstance(value, Mapping):
+        return f"expected a serialized {kind} object, got {type(value).__name__}"
+    tag = value.get("type")
+    if tag is None:
+        return f"the {kind} has no 'type'"
+    if not isinstance(tag, str):
+        return f"the {kind} 'type' must be a string, got {type(tag).__name__}"
+    expected = f"; expected one of {', '.join(sorted(STATE_TYPES))}" if kind == "state" else ""
+    return f"unknown {kind} type {tag!r}{expected}"
+
+
+def _field_path(loc: tuple[int | str, ...], *, tagged_root: bool) -> str:
+    """The error's field path, without the union tags pydantic puts in ``loc``."""
+    parts: list[str] = []
+    index = 1 if tagged_root else 0
+    while index < len(loc):
+        field = str(loc[index])
+        parts.append(field)
+        index += 1
+        if field == "state":
+            index += 1
+            continue
+        if field == "cached_inputs" and index < len(loc):
+            parts.append(str(loc[index]))
+            index += 1
+            field = "_result"
+        if field in ("_result", "result"):
+            index += 1
+        parts.extend(str(part) for part in loc[index:])
+        break
+    return ".".join(parts)
+
+
+def _problem(error: ErrorDetails) -> str:
+    kind = error["type"]
+    if kind in ("state_type", "result_type"):
+        return _tag_problem(kind.removesuffix("_type"), error["input"])
+    if kind == "timezone_aware":
+        return f"naive datetime {error['input']!r}: state times must be timezone-aware"
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    return error["msg"]
+
+
+def _explain(err: ValidationError, *, tagged_root: bool) -> str:
+    problems: list[str] = []
+    for error in err.errors(include_url=False):
+        path = _field_path(error["loc"], tagged_root=tagged_root)
+        problem = f"{path}: {_problem(error)}" if path else _problem(error)
+        if problem not in problems:
+            problems.append(problem)
+    return "; ".join(problems)
+
+
+class _WireModel(BaseModel):
+    """Constructors raise ``InvalidStateError`` instead of pydantic's ``ValidationError``."""
+
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
 
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            message = f"invalid {type(self).__name__}: {_explain(err, tagged_root=False)}"
+            raise InvalidStateError(message) from err
+
+    # Marks this __init__ as pydantic's own (as RootModel does): validation of nested
+    # models then skips it, so only the outermost constructor translates the error.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    if not TYPE_CHECKING:  # type checkers already refuse assignments to frozen models
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; use model_copy(update={{{name!r}: ...}})"
+            )
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+class _ResultBase(_WireModel):
+    """Only a result's location travels, never its value (except 0.12's ``SafeResult``)."""
+
+    type: str
     version: str | None = Field(default=None, alias="__version__")
 
-    def to_wire(self, *, core_version: str) -> dict[str, Any]:
+    def to_wire(self, *, core_version: str = DEFAULT_CORE_VERSION) -> dict[str, Any]:
+        """The result as Prefect's ``StateResultSchema`` dumps it."""
         wire = self.model_dump(mode="json", by_alias=True)
         if wire.get("__version__") is None:
             wire["__version__"] = core_version
@@ -103,16 +261,20 @@ class _ResultBase(BaseModel):
 
 
 class NoResultType(_ResultBase):
+    """No result (yet), or 0.12's stand-in for a value that was not persisted."""
+
     type: Literal["NoResultType"] = "NoResultType"
 
 
 class Result(_ResultBase):
+    """A result of the base class; 1.x writes an un-persisted value as ``location: null``."""
+
     type: Literal["Result"] = "Result"
     location: str | None = None
 
 
 class PrefectResult(_ResultBase):
-    """The value itself, JSON-encoded, is the ``location``."""
+    """The value itself, JSON-encoded, is the ``location`` (e.g. ``"42"``)."""
 
     type: Literal["PrefectResult"] = "PrefectResult"
     location: str | None = None
@@ -154,11 +316,11 @@ class SecretResult(_ResultBase):
 
 
 class SafeResult(_ResultBase):
-    """0.12 only: a JSON value and the handler that wrote it."""
+    """0.12 only: a JSON value and the serialized result handler that wrote it."""
 
     type: Literal["SafeResult"] = "SafeResult"
-    value: JSONValue = None
-    result_handler: JSONValue = None
+    value: _Json = None
+    result_handler: _Json = None
 
 
 class ResultHandlerResult(_ResultBase):
@@ -170,15 +332,15 @@ class ResultHandlerResult(_ResultBase):
 
 
 class CustomResult(_ResultBase):
-    """Any other Result subclass; its type name and fields are kept as they came."""
+    """Any other Result class: its ``type`` name and all its fields are kept as they came."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="allow")
 
     type: str = "CustomResult"
     location: str | None = None
 
 
-_KNOWN_RESULTS = (
+_KNOWN_RESULTS: tuple[type[_ResultBase], ...] = (
     NoResultType,
     Result,
     PrefectResult,
@@ -194,66 +356,82 @@ _KNOWN_RESULTS = (
 _RESULT_TAGS = frozenset(cls.__name__ for cls in _KNOWN_RESULTS)
 
 
-def _result_tag(value: Any) -> str:
-    tag = value.get("type") if isinstance(value, Mapping) else getattr(value, "type", None)
+def _result_tag(value: Any) -> str | None:
+    if isinstance(value, _ResultBase):
+        return "CustomResult" if isinstance(value, CustomResult) else value.type
+    tag = value.get("type") if isinstance(value, Mapping) else None
+    if not isinstance(tag, str):
+        return None
     return tag if tag in _RESULT_TAGS else "CustomResult"
 
 
 AnyResult = Annotated[
-    (
-        Annotated[NoResultType, Tag("NoResultType")]
-        | Annotated[Result, Tag("Result")]
-        | Annotated[PrefectResult, Tag("PrefectResult")]
-        | Annotated[LocalResult, Tag("LocalResult")]
-        | Annotated[S3Result, Tag("S3Result")]
-        | Annotated[GCSResult, Tag("GCSResult")]
-        | Annotated[AzureResult, Tag("AzureResult")]
-        | Annotated[ConstantResult, Tag("ConstantResult")]
-        | Annotated[SecretResult, Tag("SecretResult")]
-        | Annotated[SafeResult, Tag("SafeResult")]
-        | Annotated[ResultHandlerResult, Tag("ResultHandlerResult")]
-        | Annotated[CustomResult, Tag("CustomResult")]
+    Annotated[NoResultType, Tag("NoResultType")]
+    | Annotated[Result, Tag("Result")]
+    | Annotated[PrefectResult, Tag("PrefectResult")]
+    | Annotated[LocalResult, Tag("LocalResult")]
+    | Annotated[S3Result, Tag("S3Result")]
+    | Annotated[GCSResult, Tag("GCSResult")]
+    | Annotated[AzureResult, Tag("AzureResult")]
+    | Annotated[ConstantResult, Tag("ConstantResult")]
+    | Annotated[SecretResult, Tag("SecretResult")]
+    | Annotated[SafeResult, Tag("SafeResult")]
+    | Annotated[ResultHandlerResult, Tag("ResultHandlerResult")]
+    | Annotated[CustomResult, Tag("CustomResult")],
+    Discriminator(
+        _result_tag,
+        custom_error_type="result_type",
+        custom_error_message="a Result must be an object with a string 'type'",
     ),
-    Discriminator(_result_tag),
 ]
+"""Any result; the wire ``type`` picks the class, an unknown one loads as ``CustomResult``."""
 
 
-# -- states --------------------------------------------------------------------------
+# -- states ------------------------------------------------------------------------------
 
 
-class State(BaseModel):
-    """Base of every state. ``type`` is the class name, as on the wire."""
+class State(_WireModel):
+    """Base of every state; instantiate the concrete classes (``Running(message=...)``)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", defer_build=True)
+    _writes_result: ClassVar[bool] = True
 
+    type: str
     message: str | None = None
-    context: dict[str, JSONValue] = Field(default_factory=dict)
-    cached_inputs: dict[str, AnyResult] = Field(default_factory=dict)
+    context: _JsonObject = Field(default_factory=dict)
+    cached_inputs: Annotated[dict[str, AnyResult], BeforeValidator(_json_object_or_empty)] = Field(
+        default_factory=dict
+    )
     result: AnyResult = Field(default_factory=NoResultType, alias="_result")
     version: str | None = Field(default=None, alias="__version__")
 
-    @field_validator("context", "cached_inputs", mode="before")
+    @field_validator("type")
     @classmethod
-    def _null_is_empty(cls, value: Any) -> Any:
-        return {} if value is None else value
+    def _type_is_the_class(cls, value: str) -> str:
+        if cls.__name__ not in STATE_TYPES:
+            raise ValueError(f"{cls.__name__} is abstract; use a concrete class such as Pending")
+        if value != cls.__name__:
+            raise ValueError(f"a {cls.__name__}'s type is {cls.__name__!r}, not {value!r}")
+        return value
 
-    @property
-    def type(self) -> str:
-        return type(self).__name__
+    def to_wire(self, *, core_version: str = DEFAULT_CORE_VERSION) -> dict[str, Any]:
+        """The JSON Prefect's ``State.serialize()`` writes for this state.
 
-    def to_wire(self, *, core_version: str = "1.4.1") -> dict[str, Any]:
-        """What Prefect's ``State.serialize()`` writes; ``__version__`` defaults to core_version."""
+        ``__version__`` is the state's own version if it has one, else ``core_version``;
+        nested results and states get the same treatment.
+        """
         wire = self.model_dump(
-            mode="json", by_alias=True, exclude={"result", "cached_inputs", "state"}
+            mode="json",
+            by_alias=True,
+            exclude={"type", "version", "cached_inputs", "result", "state"},
         )
         wire["type"] = self.type
-        if wire.get("__version__") is None:
-            wire["__version__"] = core_version
+        wire["__version__"] = self.version if self.version is not None else core_version
         wire["cached_inputs"] = {
             name: result.to_wire(core_version=core_version)
             for name, result in self.cached_inputs.items()
         }
-        wire["_result"] = self.result.to_wire(core_version=core_version)
+        if self._writes_result:
+            wire["_result"] = self.result.to_wire(core_version=core_version)
         return wire
 
     def is_pending(self) -> bool:
@@ -300,169 +478,208 @@ class State(BaseModel):
 
 
 class Pending(State):
-    pass
+    type: Literal["Pending", "Scheduled", "Paused", "Resume", "Retrying"] = "Pending"
 
 
 class Scheduled(Pending):
-    start_time: WireTime | None = None
+    type: Literal["Scheduled", "Paused", "Resume", "Retrying"] = "Scheduled"
+    start_time: _WireTime | None = None
 
 
 class Paused(Scheduled):
-    pass
+    type: Literal["Paused"] = "Paused"
 
 
 class Resume(Scheduled):
-    pass
+    type: Literal["Resume"] = "Resume"
 
 
 class Retrying(Scheduled):
+    type: Literal["Retrying"] = "Retrying"
     run_count: int | None = None
 
 
 class Running(State):
-    pass
+    type: Literal["Running", "Cancelling"] = "Running"
 
 
 class Cancelling(Running):
-    """1.x only (added in 0.12.3)."""
+    """1.x only (added in Prefect 0.12.3)."""
+
+    type: Literal["Cancelling"] = "Cancelling"
 
 
 class Finished(State):
-    pass
+    type: Literal[
+        "Finished",
+        "Success",
+        "Cached",
+        "Mapped",
+        "Skipped",
+        "Looped",
+        "Cancelled",
+        "Failed",
+        "TimedOut",
+        "TriggerFailed",
+        "ValidationFailed",
+    ] = "Finished"
 
 
 class Success(Finished):
-    pass
+    type: Literal["Success", "Cached", "Mapped", "Skipped"] = "Success"
 
 
 class Cached(Success):
-    cached_parameters: JSONValue = None
-    cached_result_expiration: WireTime | None = None
+    type: Literal["Cached"] = "Cached"
+    cached_parameters: _Json = None
+    cached_result_expiration: _WireTime | None = None
     hashed_inputs: dict[str, str] | None = None
 
 
 class Mapped(Success):
-    """Carries no ``_result`` on the wire; ``n_map_states`` children were mapped."""
+    """Writes no ``_result``; its ``n_map_states`` children hold the results."""
 
+    _writes_result: ClassVar[bool] = False
+
+    type: Literal["Mapped"] = "Mapped"
     n_map_states: int = 0
-
-    def to_wire(self, *, core_version: str = "1.4.1") -> dict[str, Any]:
-        wire = super().to_wire(core_version=core_version)
-        del wire["_result"]
-        return wire
 
 
 class Skipped(Success):
-    pass
+    type: Literal["Skipped"] = "Skipped"
 
 
 class Looped(Finished):
+    """``loop_count`` may be absent, but not null (Prefect refuses a null one on load)."""
+
+    type: Literal["Looped"] = "Looped"
     loop_count: int | None = None
+
+    @field_validator("loop_count", mode="before")
+    @classmethod
+    def _loop_count_not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("loop_count may be omitted but not null")
+        return value
+
+    def to_wire(self, *, core_version: str = DEFAULT_CORE_VERSION) -> dict[str, Any]:
+        wire = super().to_wire(core_version=core_version)
+        if wire["loop_count"] is None:
+            del wire["loop_count"]
+        return wire
 
 
 class Cancelled(Finished):
-    pass
+    type: Literal["Cancelled"] = "Cancelled"
 
 
 class Failed(Finished):
-    pass
+    type: Literal["Failed", "TimedOut", "TriggerFailed", "ValidationFailed"] = "Failed"
 
 
 class TimedOut(Failed):
-    pass
+    type: Literal["TimedOut"] = "TimedOut"
 
 
 class TriggerFailed(Failed):
-    pass
+    type: Literal["TriggerFailed"] = "TriggerFailed"
 
 
 class ValidationFailed(Failed):
-    pass
+    type: Literal["ValidationFailed"] = "ValidationFailed"
 
 
 class _MetaState(State):
-    """A state wrapping another one (``state``), e.g. a run queued by a concurrency limit."""
+    """A state about another state (``state``): e.g. a run held back by a concurrency limit."""
 
+    type: Literal["Queued", "Submitted", "ClientFailed"]
     state: AnyState | None = None
 
-    def to_wire(self, *, core_version: str = "1.4.1") -> dict[str, Any]:
+    def to_wire(self, *, core_version: str = DEFAULT_CORE_VERSION) -> dict[str, Any]:
         wire = super().to_wire(core_version=core_version)
-        wire["state"] = self.state.to_wire(core_version=core_version) if self.state else None
+        wire["state"] = (
+            None if self.state is None else self.state.to_wire(core_version=core_version)
+        )
         return wire
 
 
 class Queued(_MetaState):
-    start_time: WireTime | None = None
+    type: Literal["Queued"] = "Queued"
+    start_time: _WireTime | None = None
 
 
 class Submitted(_MetaState):
-    pass
+    type: Literal["Submitted"] = "Submitted"
 
 
 class ClientFailed(_MetaState):
-    pass
+    type: Literal["ClientFailed"] = "ClientFailed"
 
 
-_STATE_CLASSES: tuple[type[State], ...] = (
-    Cached,
-    Cancelled,
-    Cancelling,
-    ClientFailed,
-    Failed,
-    Finished,
-    Looped,
-    Mapped,
-    Paused,
-    Pending,
-    Queued,
-    Resume,
-    Retrying,
-    Running,
-    Scheduled,
-    Skipped,
-    Submitted,
-    Success,
-    TimedOut,
-    TriggerFailed,
-    ValidationFailed,
+STATE_TYPES: frozenset[str] = frozenset(
+    {
+        "Cached",
+        "Cancelled",
+        "Cancelling",
+        "ClientFailed",
+        "Failed",
+        "Finished",
+        "Looped",
+        "Mapped",
+        "Paused",
+        "Pending",
+        "Queued",
+        "Resume",
+        "Retrying",
+        "Running",
+        "Scheduled",
+        "Skipped",
+        "Submitted",
+        "Success",
+        "TimedOut",
+        "TriggerFailed",
+        "ValidationFailed",
+    }
 )
-STATE_TYPES = frozenset(cls.__name__ for cls in _STATE_CLASSES)
+"""The 21 ``type`` names a serialized state can have (1.x; 0.12 lacks ``Cancelling``)."""
 
 
 def _state_tag(value: Any) -> str | None:
-    if isinstance(value, Mapping):
-        tag = value.get("type")
-        return tag if isinstance(tag, str) else None
-    return type(value).__name__ if isinstance(value, State) else None
+    if isinstance(value, State):
+        return value.type
+    tag = value.get("type") if isinstance(value, Mapping) else None
+    return tag if isinstance(tag, str) else None
 
 
 AnyState = Annotated[
-    (
-        Annotated[Cached, Tag("Cached")]
-        | Annotated[Cancelled, Tag("Cancelled")]
-        | Annotated[Cancelling, Tag("Cancelling")]
-        | Annotated[ClientFailed, Tag("ClientFailed")]
-        | Annotated[Failed, Tag("Failed")]
-        | Annotated[Finished, Tag("Finished")]
-        | Annotated[Looped, Tag("Looped")]
-        | Annotated[Mapped, Tag("Mapped")]
-        | Annotated[Paused, Tag("Paused")]
-        | Annotated[Pending, Tag("Pending")]
-        | Annotated[Queued, Tag("Queued")]
-        | Annotated[Resume, Tag("Resume")]
-        | Annotated[Retrying, Tag("Retrying")]
-        | Annotated[Running, Tag("Running")]
-        | Annotated[Scheduled, Tag("Scheduled")]
-        | Annotated[Skipped, Tag("Skipped")]
-        | Annotated[Submitted, Tag("Submitted")]
-        | Annotated[Success, Tag("Success")]
-        | Annotated[TimedOut, Tag("TimedOut")]
-        | Annotated[TriggerFailed, Tag("TriggerFailed")]
-        | Annotated[ValidationFailed, Tag("ValidationFailed")]
+    Annotated[Cached, Tag("Cached")]
+    | Annotated[Cancelled, Tag("Cancelled")]
+    | Annotated[Cancelling, Tag("Cancelling")]
+    | Annotated[ClientFailed, Tag("ClientFailed")]
+    | Annotated[Failed, Tag("Failed")]
+    | Annotated[Finished, Tag("Finished")]
+    | Annotated[Looped, Tag("Looped")]
+    | Annotated[Mapped, Tag("Mapped")]
+    | Annotated[Paused, Tag("Paused")]
+    | Annotated[Pending, Tag("Pending")]
+    | Annotated[Queued, Tag("Queued")]
+    | Annotated[Resume, Tag("Resume")]
+    | Annotated[Retrying, Tag("Retrying")]
+    | Annotated[Running, Tag("Running")]
+    | Annotated[Scheduled, Tag("Scheduled")]
+    | Annotated[Skipped, Tag("Skipped")]
+    | Annotated[Submitted, Tag("Submitted")]
+    | Annotated[Success, Tag("Success")]
+    | Annotated[TimedOut, Tag("TimedOut")]
+    | Annotated[TriggerFailed, Tag("TriggerFailed")]
+    | Annotated[ValidationFailed, Tag("ValidationFailed")],
+    Discriminator(
+        _state_tag,
+        custom_error_type="state_type",
+        custom_error_message="a state must be an object with a known 'type'",
     ),
-    Discriminator(_state_tag),
 ]
-"""Any concrete state; pydantic picks the class by the wire ``type``."""
+"""Any concrete state; the wire ``type`` picks the class."""
 
 
 @functools.cache
@@ -472,19 +689,18 @@ def _state_adapter() -> TypeAdapter[AnyState]:
 
 
 def parse_state(data: Mapping[str, Any]) -> AnyState:
-    """Load a serialized state (``serialized_state`` of a run, or ``State.serialize()``)."""
+    """Load a serialized state (a run's ``serialized_state``, or ``State.serialize()``).
+
+    Raises ``InvalidStateError`` for a non-object, an unknown or missing ``type``, or a
+    malformed field, naming it.
+    """
     if not isinstance(data, Mapping):
-        raise InvalidStateError(f"a serialized state must be an object, got {type(data).__name__}")
-    state_type = data.get("type")
-    if state_type not in STATE_TYPES:
         raise InvalidStateError(
-            f"unknown state type {state_type!r}; expected one of {', '.join(sorted(STATE_TYPES))}"
+            f"a serialized state must be a JSON object, got {type(data).__name__}"
         )
     try:
         return _state_adapter().validate_python(data)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'state'}: {error['msg']}"
-            for error in err.errors(include_input=False, include_url=False)
-        )
-        raise InvalidStateError(f"malformed {state_type} state: {problems}") from err
+        state_type = data.get("type")
+        what = f"{state_type} state" if state_type in STATE_TYPES else "state"
+        raise InvalidStateError(f"invalid {what}: {_explain(err, tagged_root=True)}") from err
