@@ -66,21 +66,25 @@ from ._exceptions import (
     OperationFailedError,
     PrefectGQLError,
 )
-from ._flow import FlowSpec, batched, compress_flow, split_for_registration
+from ._flow import (
+    REGISTRATION_BATCH_SIZE,
+    FlowSpec,
+    batched,
+    compress_flow,
+    split_for_registration,
+)
 from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
 from ._states import AnyState, Cached, Pending, Queued, State, parse_state
 
 __all__ = [
     "LOG_BATCH_SIZE",
     "QUEUE_INTERVAL",
-    "REGISTRATION_BATCH_SIZE",
 ]
 
 logger = logging.getLogger("prefect_gql")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-REGISTRATION_BATCH_SIZE = 500
 LOG_BATCH_SIZE = 1000
 CACHED_STATES_LIMIT = 100
 QUEUE_INTERVAL = timedelta(seconds=30)
@@ -445,6 +449,7 @@ def register(
         "set_schedule_active": False,
         "version_group_id": version_group_id,
         "idempotency_key": idempotency_key,
+        "description": serialized.get("description"),
     }
     if compressed:
         created = yield from call(

@@ -188,6 +188,7 @@ async def test_delete_project_unknown_name(api: Api, httpx_mock: HTTPXMock) -> N
 def _flow() -> FlowSpec:
     return FlowSpec(
         name="etl",
+        description="nightly etl",
         tasks=[TaskSpec(slug=f"t{i}", name=f"t{i}") for i in range(3)],
     )
 
@@ -218,6 +219,7 @@ async def test_register_runs_the_1_4_1_sequence(
     ]
     create_input = operations[1][1]["input"]
     assert create_input["set_schedule_active"] is False
+    assert create_input["description"] == "nightly etl"
     serialized = create_input["serialized_flow"]
     flow = json.loads(zlib.decompress(b64decode(serialized))) if compressed else serialized
     assert flow["name"] == "etl"
