@@ -1,13 +1,16 @@
 """Who a request acts as, in the server's two auth modes.
 
-- open (``AuthConfig`` not given): like Prefect Server, no credentials; the tenant is
-  ``X-PREFECT-TENANT-ID`` when sent.
-- token: the credentials in ``AuthConfig`` are required. An API key acts for its
-  tenant (``X-PREFECT-TENANT-ID`` may only name that tenant); a USER-scoped API token
-  may list tenants and call ``switch_tenant``, which issues a tenant access token
-  (expiring after ``access_token_ttl``) and a refresh token for ``refresh_token``.
+- open (no ``AuthConfig``): like Prefect Server, no credentials are needed; a valid
+  ``X-PREFECT-TENANT-ID`` names the tenant that writes without one act for.
+- token (``AuthConfig`` given): every request needs ``Authorization: Bearer ...``
+  with an issued credential. An API key (1.x) acts for its tenant; an
+  ``X-PREFECT-TENANT-ID`` it sends must name that tenant. A USER-scoped API token
+  (0.12) may list tenants and call ``switch_tenant``, which issues a tenant access
+  token (expiring after ``access_token_ttl``) and a refresh token; ``refresh_token``,
+  called with the refresh token as the bearer, trades both for new ones.
 
-Tokens are opaque random strings; none is ever logged or echoed in an error.
+Access and refresh tokens are opaque random strings. No credential is ever logged,
+put in an error, or shown in a ``repr``.
 """
 
 from __future__ import annotations
@@ -15,84 +18,174 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
 
-__all__ = ["AuthConfig", "IssuedTokens", "Principal", "TokenRegistry"]
+from ._errors import UnauthenticatedError
+
+__all__ = [
+    "INTROSPECTION_FIELDS",
+    "AuthConfig",
+    "Credentials",
+    "IssuedTokens",
+    "Principal",
+    "bearer_token",
+]
+
+PrincipalKind = Literal["open", "api_key", "api_token", "access_token", "refresh_token"]
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+
+
+def _canonical_uuid(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
 class AuthConfig:
-    """Credentials the server accepts in token mode.
+    """Token mode: the credentials the server accepts.
 
-    ``api_keys`` maps each API key to its tenant id (created at start if missing);
-    ``api_tokens`` lists USER-scoped 0.12 API tokens.
+    ``api_keys`` maps each 1.x API key to the id of the tenant it acts for (the
+    tenant is created when the server starts if it does not exist); ``api_tokens``
+    are 0.12 USER-scoped API tokens; ``access_token_ttl`` is how many seconds a
+    token issued by ``switch_tenant``/``refresh_token`` stays valid.
+    ``LocalServer.issue_api_key``/``issue_api_token`` add credentials later.
     """
 
-    api_keys: dict[str, str] = field(default_factory=dict)
-    api_tokens: frozenset[str] = frozenset()
+    api_keys: Mapping[str, str] = field(default_factory=dict, repr=False)
+    api_tokens: Collection[str] = field(default=frozenset(), repr=False)
     access_token_ttl: float = 600.0
+
+    def __post_init__(self) -> None:
+        if not self.access_token_ttl > 0:
+            raise ValueError("access_token_ttl must be a positive number of seconds")
+        keys = {}
+        for key, tenant_id in self.api_keys.items():
+            canonical = _canonical_uuid(tenant_id)
+            if canonical is None:
+                raise ValueError("every API key's tenant must be a UUID")
+            keys[key] = canonical
+        object.__setattr__(self, "api_keys", keys)
+        object.__setattr__(self, "api_tokens", frozenset(self.api_tokens))
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller: its kind and the tenant it acts for (None: not chosen yet)."""
+    """The caller: how it authenticated and the tenant it acts for (None: any)."""
 
-    kind: str
+    kind: PrincipalKind
     tenant_id: str | None
-    bearer: str | None = None
+
+    def may_call(self, root_field: str) -> bool:
+        """A refresh token is good for ``refresh_token`` only."""
+        return self.kind != "refresh_token" or root_field in {
+            "refresh_token",
+            *INTROSPECTION_FIELDS,
+        }
 
 
 @dataclass(frozen=True)
 class IssuedTokens:
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     expires_at: float
 
+    def payload(self) -> dict[str, str]:
+        """The ``auth_token_payload``: ``expires_at`` as an ISO-8601 string."""
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": datetime.fromtimestamp(self.expires_at, UTC).isoformat(),
+        }
 
-class TokenRegistry:
-    """Tenant access and refresh tokens issued by ``switch_tenant``/``refresh_token``."""
 
-    def __init__(self, config: AuthConfig) -> None:
-        self.config = config
+class Credentials:
+    """The credentials a server accepts and the tenant tokens it has issued."""
+
+    def __init__(self, config: AuthConfig | None) -> None:
+        self.required = config is not None
+        config = config or AuthConfig()
+        self._ttl = config.access_token_ttl
         self._lock = threading.Lock()
+        self._api_keys = dict(config.api_keys)
+        self._api_tokens = set(config.api_tokens)
         self._access: dict[str, tuple[str, float]] = {}
         self._refresh: dict[str, tuple[str, str]] = {}
 
+    @property
+    def api_key_tenants(self) -> set[str]:
+        with self._lock:
+            return set(self._api_keys.values())
+
+    def issue_api_key(self, tenant_id: str) -> str:
+        canonical = _canonical_uuid(tenant_id)
+        if canonical is None:
+            raise ValueError("an API key's tenant must be a UUID")
+        key = secrets.token_urlsafe(24)
+        with self._lock:
+            self._api_keys[key] = canonical
+        return key
+
+    def issue_api_token(self) -> str:
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._api_tokens.add(token)
+        return token
+
     def issue(self, tenant_id: str) -> IssuedTokens:
-        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        expires_at = time.time() + self.config.access_token_ttl
+        """A new access token for the tenant, and the refresh token that renews it."""
+        access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires_at = time.time() + self._ttl
         with self._lock:
             self._access[access] = (tenant_id, expires_at)
             self._refresh[refresh] = (access, tenant_id)
         return IssuedTokens(access, refresh, expires_at)
 
-    def refresh(self, refresh_token: str, access_token: str) -> IssuedTokens | None:
-        """New tokens for a refresh token issued with ``access_token``; each works once."""
+    def refresh(self, refresh_token: str | None, access_token: str) -> IssuedTokens:
+        """New tokens for a refresh token issued with ``access_token`` (even an expired
+        one). Each refresh token works once, and retires its access token."""
         with self._lock:
-            issued = self._refresh.get(refresh_token)
-            if issued is None or issued[0] != access_token:
-                return None
-            del self._refresh[refresh_token]
+            issued = self._refresh.get(refresh_token or "")
+            if issued is None or not secrets.compare_digest(issued[0], access_token):
+                raise UnauthenticatedError
+            del self._refresh[refresh_token or ""]
             self._access.pop(access_token, None)
         return self.issue(issued[1])
 
-    def is_refresh_token(self, token: str) -> bool:
-        with self._lock:
-            return token in self._refresh
-
-    def principal(self, bearer: str | None, tenant_header: str | None) -> Principal | None:
-        """The caller for this ``Authorization`` bearer, or None when it is not accepted."""
+    def authenticate(
+        self, authorization: str | None, tenant_header: str | None
+    ) -> Principal | None:
+        """The caller, from the ``Authorization`` and ``X-PREFECT-TENANT-ID`` headers;
+        None when token mode does not accept them."""
+        bearer = bearer_token(authorization)
+        header_tenant = _canonical_uuid(tenant_header) if tenant_header else None
+        if not self.required:
+            return Principal("open", header_tenant)
         if bearer is None:
             return None
-        if bearer in self.config.api_keys:
-            tenant = self.config.api_keys[bearer]
-            if tenant_header and tenant_header != tenant:
-                return None
-            return Principal("api_key", tenant, bearer)
-        if bearer in self.config.api_tokens:
-            return Principal("api_token", None, bearer)
         with self._lock:
+            if bearer in self._refresh:
+                return Principal("refresh_token", self._refresh[bearer][1])
+            if bearer in self._api_keys:
+                tenant_id = self._api_keys[bearer]
+                if tenant_header is not None and header_tenant != tenant_id:
+                    return None
+                return Principal("api_key", tenant_id)
+            if bearer in self._api_tokens:
+                return Principal("api_token", None)
             access = self._access.get(bearer)
         if access is not None and access[1] > time.time():
-            return Principal("access_token", access[0], bearer)
+            return Principal("access_token", access[0])
         return None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None

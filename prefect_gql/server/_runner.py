@@ -11,8 +11,9 @@ from typing import Self
 import httpx
 import uvicorn
 
-from ._app import create_app
+from ._app import LocalAPI
 from ._auth import AuthConfig
+from ._registry import DEFAULT_TENANT_ID
 
 __all__ = ["LocalServer", "serve"]
 
@@ -26,21 +27,19 @@ def serve(
     db: str = ":memory:",
     auth: AuthConfig | None = None,
 ) -> None:
-    """Serve until interrupted (``prefect-gql server``)."""
-    uvicorn.run(create_app(db=db, auth=auth), host=host, port=port, log_level="info")
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """Serve until interrupted (what ``prefect-gql server`` runs)."""
+    uvicorn.run(LocalAPI(db=db, auth=auth).app, host=host, port=port, log_level="info")
 
 
 class LocalServer:
-    """The server on a free loopback port, in a thread, for tests and scripts.
+    """The server in a background thread, for tests and scripts.
 
-    ``with LocalServer() as server: Client(server.url, backend="server")``.
+    ``port=0`` (the default) takes a free port, bound before the thread starts, so
+    ``url`` is known at once. Entering the context starts the server and waits until
+    ``GET /health`` answers; leaving it stops the server::
+
+        with LocalServer() as server:
+            Client(server.url, backend="server")
     """
 
     def __init__(
@@ -51,19 +50,18 @@ class LocalServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.host = host
-        self.port = port or _free_port(host)
         self.auth = auth
-        config = uvicorn.Config(
-            create_app(db=db, auth=auth),
-            host=host,
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-        )
+        self._api = LocalAPI(db=db, auth=auth)
+        self._socket = socket.create_server((host, port))
+        self.host = host
+        self.port: int = self._socket.getsockname()[1]
+        config = uvicorn.Config(self._api.app, log_level="warning", access_log=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, name="prefect-gql-server", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"prefect-gql-server-{self.port}",
+            daemon=True,
         )
 
     @property
@@ -74,26 +72,39 @@ class LocalServer:
     def graphql_url(self) -> str:
         return f"{self.url}/graphql"
 
+    def issue_api_key(self, tenant_id: str = DEFAULT_TENANT_ID) -> str:
+        """Token mode: a new API key acting for ``tenant_id`` (created if missing)."""
+        return self._api.issue_api_key(tenant_id)
+
+    def issue_api_token(self) -> str:
+        """Token mode: a new USER-scoped API token."""
+        return self._api.issue_api_token()
+
     def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if not self._thread.is_alive():
                 raise RuntimeError(f"the local server could not start on {self.url}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.02)
+            if self._server.started and self._healthy():
+                return self
+            time.sleep(0.01)
         self.stop()
         raise RuntimeError(
             f"the local server did not answer on {self.url} within {STARTUP_TIMEOUT} s"
         )
 
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200
+        except httpx.TransportError:
+            return False
+
     def stop(self) -> None:
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=STARTUP_TIMEOUT)
+        self._socket.close()
 
     def __enter__(self) -> Self:
         return self.start()

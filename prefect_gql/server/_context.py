@@ -1,0 +1,54 @@
+"""What a resolver knows about its request: the caller and the tables it may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from graphql import GraphQLResolveInfo
+
+from ._auth import Credentials, Principal
+from ._records import Records
+from ._registry import Registry
+from ._runs import Runs
+from ._store import Store
+
+__all__ = ["RequestContext", "context_of"]
+
+
+@dataclass
+class RequestContext:
+    """``store`` is narrowed to the caller's tenant when token mode binds one."""
+
+    store: Store
+    credentials: Credentials
+    principal: Principal | None
+    bearer: str | None
+
+    @cached_property
+    def registry(self) -> Registry:
+        return Registry(self.store)
+
+    @cached_property
+    def runs(self) -> Runs:
+        return Runs(self.store)
+
+    @cached_property
+    def records(self) -> Records:
+        return Records(self.store)
+
+    def tenant_id(self, given: str | None = None) -> str:
+        """The tenant a write acts for: the one it names, else the caller's, else the
+        first tenant the caller sees (Prefect Cloud takes it from the token)."""
+        if given is not None:
+            return given
+        if self.principal is not None and self.principal.tenant_id is not None:
+            return self.principal.tenant_id
+        return self.registry.default_tenant_id()
+
+
+def context_of(info: GraphQLResolveInfo) -> RequestContext:
+    context = info.context
+    if not isinstance(context, RequestContext):
+        raise TypeError("the server's resolvers run with a RequestContext")
+    return context

@@ -1,0 +1,59 @@
+"""Errors the API answers with, and the ``extensions.code`` each carries.
+
+A resolver raises ``APIError``; graphql-core copies its ``extensions`` into the
+response, so the code reaches the client the way Prefect's Apollo gateway sends it.
+The codes are the ones the Prefect clients and prefect_gql react to: ``NOT_FOUND``,
+``VERSION_LOCKING_ERROR``, ``UNAUTHENTICATED``. Bad input is ``BAD_USER_INPUT``,
+never ``API_ERROR``: the Prefect clients retry ``API_ERROR`` six times, which is
+right for a flaky backend and wrong for a uniqueness violation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._store import Row
+
+__all__ = [
+    "BAD_USER_INPUT",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "UNAUTHENTICATED",
+    "VERSION_LOCKING_ERROR",
+    "APIError",
+    "UnauthenticatedError",
+    "require",
+]
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+FORBIDDEN = "FORBIDDEN"
+NOT_FOUND = "NOT_FOUND"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+VERSION_LOCKING_ERROR = "VERSION_LOCKING_ERROR"
+
+
+class APIError(Exception):
+    """An answer, not a fault: the request cannot be done as asked."""
+
+    def __init__(self, message: str, code: str = BAD_USER_INPUT) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"code": self.code}
+
+
+class UnauthenticatedError(APIError):
+    """Missing, unknown or expired credentials. The message never names the credential."""
+
+    def __init__(self) -> None:
+        super().__init__(UNAUTHENTICATED, UNAUTHENTICATED)
+
+
+def require(row: Row | None, what: str, row_id: object) -> Row:
+    """``row``, which a lookup of ``what`` by ``row_id`` found; else a ``NOT_FOUND`` answer."""
+    if row is None:
+        raise APIError(f"{what} {row_id} not found", NOT_FOUND)
+    return row

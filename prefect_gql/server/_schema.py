@@ -1,0 +1,121 @@
+"""The executable schema: the project's SDL, its scalars, and the resolvers.
+
+The SDL is package data in a wheel (``prefect_gql/server/schema.graphql``) and the
+repository's ``schema/prefect.graphql`` in a checkout. Fields the local server does
+not keep (aggregates' ``max``, cloud hooks, messages, ...) are still served, as
+empty values: null, or ``[]`` for a list, so that any document the schema
+validates gets an answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ariadne import ScalarType, make_executable_schema
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+)
+
+from ._reads import install_reads
+from ._resolvers import bindables
+from ._store import normalize_timestamp
+
+__all__ = ["build_schema", "load_sdl"]
+
+PACKAGED_SCHEMA = "schema.graphql"
+REPOSITORY_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "prefect.graphql"
+
+
+def load_sdl() -> str:
+    """The schema SDL: package data when installed from a wheel, else the repository's."""
+    packaged = resources.files(__package__ or "prefect_gql.server").joinpath(PACKAGED_SCHEMA)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    if REPOSITORY_SCHEMA.is_file():
+        return REPOSITORY_SCHEMA.read_text(encoding="utf-8")
+    raise FileNotFoundError(
+        f"prefect_gql.server has no schema: neither package data {PACKAGED_SCHEMA}"
+        f" nor {REPOSITORY_SCHEMA} exists"
+    )
+
+
+def _parse_uuid(value: Any) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError as err:
+        raise ValueError(f"invalid UUID {value!r}") from err
+
+
+def _parse_timestamp(value: Any) -> str:
+    try:
+        return normalize_timestamp(value)
+    except ValueError as err:
+        raise ValueError(f"invalid ISO-8601 timestamp {value!r}") from err
+
+
+def _serialize_timestamp(value: Any) -> str:
+    """Timestamps go out timezone-aware."""
+    try:
+        return normalize_timestamp(value)
+    except ValueError:
+        return str(value)
+
+
+def _scalars() -> list[ScalarType]:
+    scalars = []
+    for name in ("UUID", "uuid"):
+        scalars.append(ScalarType(name, serializer=str, value_parser=_parse_uuid))
+    for name in ("DateTime", "timestamptz"):
+        scalars.append(
+            ScalarType(name, serializer=_serialize_timestamp, value_parser=_parse_timestamp)
+        )
+    return scalars
+
+
+def _empty(return_type: GraphQLOutputType) -> Any:
+    nullable = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if isinstance(nullable, GraphQLList):
+        return []
+    if isinstance(nullable, GraphQLObjectType) and nullable.name.endswith("_aggregate"):
+        return {"nodes": [], "aggregate": []}
+    return None
+
+
+def _read_or_empty(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+    value = source.get(info.field_name) if isinstance(source, Mapping) else None
+    return _empty(info.return_type) if value is None else value
+
+
+def _serve_unbound_fields(schema: GraphQLSchema) -> None:
+    for named_type in schema.type_map.values():
+        if isinstance(named_type, GraphQLObjectType) and not named_type.name.startswith("__"):
+            for schema_field in named_type.fields.values():
+                if schema_field.resolve is None:
+                    schema_field.resolve = _read_or_empty
+
+
+def _use_graphql_core_enum_parsing(schema: GraphQLSchema) -> None:
+    """ariadne 1.1 replaces every enum's ``parse_value`` with a one-argument function
+    that graphql-core 3.2 calls with two, so enum variables would fail. No Python
+    enum is bound here, so graphql-core's own ``parse_value`` is the right one."""
+    for named_type in schema.type_map.values():
+        if isinstance(named_type, GraphQLEnumType):
+            vars(named_type).pop("parse_value", None)
+
+
+def build_schema() -> GraphQLSchema:
+    schema = make_executable_schema(load_sdl(), *_scalars(), *bindables())
+    _use_graphql_core_enum_parsing(schema)
+    install_reads(schema)
+    _serve_unbound_fields(schema)
+    return schema

@@ -1,0 +1,205 @@
+"""The tables the store keeps: column defaults, relationships and cascades.
+
+This is the local server's stand-in for Prefect Server's database schema. Inserts
+fill unset columns from ``DEFAULTS`` (as Postgres column defaults would), so every
+non-null column of the GraphQL type has a value; reads follow ``RELATIONSHIPS``;
+deletes follow ``CASCADES`` (the foreign keys declared ``ON DELETE CASCADE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CASCADES", "DEFAULTS", "RELATIONSHIPS", "TABLES", "Relationship"]
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """A Hasura relationship: ``to_one`` rows hold ``column`` = the other row's id;
+    otherwise the other table's rows hold ``column`` = this row's id."""
+
+    table: str
+    column: str
+    to_one: bool
+
+
+def _one(table: str, column: str) -> Relationship:
+    return Relationship(table, column, to_one=True)
+
+
+def _many(table: str, column: str) -> Relationship:
+    return Relationship(table, column, to_one=False)
+
+
+_STATE_COLUMNS: dict[str, Any] = {
+    "state": None,
+    "state_message": None,
+    "state_timestamp": None,
+    "state_start_time": None,
+    "state_result": None,
+    "serialized_state": None,
+}
+_RUN_COLUMNS: dict[str, Any] = {
+    **_STATE_COLUMNS,
+    "name": None,
+    "version": 0,
+    "heartbeat": None,
+    "start_time": None,
+    "end_time": None,
+}
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "tenant": {"settings": {}, "info": None},
+    "project": {"description": None},
+    "flow_group": {
+        "name": None,
+        "description": None,
+        "default_parameters": {},
+        "settings": {},
+        "labels": None,
+        "schedule": None,
+        "run_config": None,
+    },
+    "flow": {
+        "archived": False,
+        "is_schedule_active": False,
+        "settings": {},
+        "description": None,
+        "idempotency_key": None,
+        "core_version": None,
+        "schedule": None,
+        "environment": None,
+        "storage": None,
+        "run_config": None,
+        "parameters": [],
+        "serialized_flow": None,
+    },
+    "task": {
+        "name": None,
+        "slug": None,
+        "type": None,
+        "description": None,
+        "tags": [],
+        "max_retries": 0,
+        "retry_delay": None,
+        "mapped": False,
+        "auto_generated": False,
+        "cache_key": None,
+        "trigger": None,
+        "is_reference_task": False,
+        "is_root_task": False,
+        "is_terminal_task": False,
+    },
+    "edge": {"key": None, "mapped": False},
+    "flow_run": {
+        **_RUN_COLUMNS,
+        "agent_id": None,
+        "auto_scheduled": False,
+        "labels": [],
+        "parameters": {},
+        "context": {},
+        "run_config": None,
+        "idempotency_key": None,
+        "times_resurrected": 0,
+    },
+    "task_run": {**_RUN_COLUMNS, "map_index": -1, "cache_key": None},
+    "flow_run_state": {"message": None, "result": None, "start_time": None, "version": None},
+    "task_run_state": {"message": None, "result": None, "start_time": None, "version": None},
+    "log": {
+        "task_run_id": None,
+        "name": None,
+        "message": None,
+        "level": "INFO",
+        "info": None,
+        "is_loaded_from_archive": False,
+    },
+    "agent": {
+        "name": None,
+        "type": None,
+        "labels": [],
+        "core_version": None,
+        "agent_config_id": None,
+        "last_queried": None,
+    },
+    "agent_config": {"name": None, "settings": {}},
+    "task_run_artifact": {"kind": None, "data": None},
+    "task_tag_limit": {},
+    "secret": {},
+}
+"""Every table the store keeps, with the defaults of its columns (``id``,
+``created`` and ``updated`` are set by the store)."""
+
+TABLES = tuple(DEFAULTS)
+
+RELATIONSHIPS: dict[str, dict[str, Relationship]] = {
+    "tenant": {
+        "projects": _many("project", "tenant_id"),
+        "flows": _many("flow", "tenant_id"),
+        "flow_groups": _many("flow_group", "tenant_id"),
+    },
+    "project": {"tenant": _one("tenant", "tenant_id"), "flows": _many("flow", "project_id")},
+    "flow_group": {"tenant": _one("tenant", "tenant_id"), "flows": _many("flow", "flow_group_id")},
+    "flow": {
+        "tenant": _one("tenant", "tenant_id"),
+        "project": _one("project", "project_id"),
+        "flow_group": _one("flow_group", "flow_group_id"),
+        "tasks": _many("task", "flow_id"),
+        "edges": _many("edge", "flow_id"),
+        "flow_runs": _many("flow_run", "flow_id"),
+    },
+    "task": {
+        "flow": _one("flow", "flow_id"),
+        "task_runs": _many("task_run", "task_id"),
+        "upstream_edges": _many("edge", "downstream_task_id"),
+        "downstream_edges": _many("edge", "upstream_task_id"),
+    },
+    "edge": {
+        "flow": _one("flow", "flow_id"),
+        "upstream_task": _one("task", "upstream_task_id"),
+        "downstream_task": _one("task", "downstream_task_id"),
+    },
+    "flow_run": {
+        "tenant": _one("tenant", "tenant_id"),
+        "flow": _one("flow", "flow_id"),
+        "agent": _one("agent", "agent_id"),
+        "task_runs": _many("task_run", "flow_run_id"),
+        "logs": _many("log", "flow_run_id"),
+        "states": _many("flow_run_state", "flow_run_id"),
+    },
+    "task_run": {
+        "tenant": _one("tenant", "tenant_id"),
+        "flow_run": _one("flow_run", "flow_run_id"),
+        "task": _one("task", "task_id"),
+        "logs": _many("log", "task_run_id"),
+        "states": _many("task_run_state", "task_run_id"),
+    },
+    "flow_run_state": {"flow_run": _one("flow_run", "flow_run_id")},
+    "task_run_state": {"task_run": _one("task_run", "task_run_id")},
+    "agent": {
+        "agent_config": _one("agent_config", "agent_config_id"),
+        "flow_runs": _many("flow_run", "agent_id"),
+    },
+    "agent_config": {"agents": _many("agent", "agent_config_id")},
+    "task_run_artifact": {"task_run": _one("task_run", "task_run_id")},
+}
+"""``table -> relationship field -> Relationship``, as the schema's types name them."""
+
+CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
+    "tenant": tuple((table, "tenant_id") for table in TABLES if table != "tenant"),
+    "project": (("flow", "project_id"),),
+    "flow_group": (("flow", "flow_group_id"),),
+    "flow": (("task", "flow_id"), ("edge", "flow_id"), ("flow_run", "flow_id")),
+    "task": (
+        ("task_run", "task_id"),
+        ("edge", "upstream_task_id"),
+        ("edge", "downstream_task_id"),
+    ),
+    "flow_run": (
+        ("task_run", "flow_run_id"),
+        ("flow_run_state", "flow_run_id"),
+        ("log", "flow_run_id"),
+    ),
+    "task_run": (("task_run_state", "task_run_id"), ("task_run_artifact", "task_run_id")),
+}
+"""``table -> (table, column)`` rows deleted with a row of ``table``."""
