@@ -31,6 +31,20 @@ def serve(
     uvicorn.run(LocalAPI(db=db, auth=auth).app, host=host, port=port, log_level="info")
 
 
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``(host, port)`` for uvicorn to listen on. Made with
+    ``IPPROTO_TCP`` so that asyncio sets ``TCP_NODELAY`` on the connections it accepts:
+    without it every response waits out the client's delayed ACK (about 40 ms)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    bound = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        bound.bind((host, port))
+    except OSError:
+        bound.close()
+        raise
+    return bound
+
+
 class LocalServer:
     """The server in a background thread, for tests and scripts.
 
@@ -52,7 +66,7 @@ class LocalServer:
     ) -> None:
         self.auth = auth
         self._api = LocalAPI(db=db, auth=auth)
-        self._socket = socket.create_server((host, port))
+        self._socket = _bound_socket(host, port)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self._api.app, log_level="warning", access_log=False, lifespan="on")
