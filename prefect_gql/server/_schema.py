@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,10 @@ def _parse_timestamp(value: Any) -> str:
 
 
 def _serialize_timestamp(value: Any) -> str:
-    """Timestamps go out timezone-aware."""
+    """Timestamps go out timezone-aware, in UTC, as Hasura writes them (microseconds
+    only when there are some)."""
     try:
-        return normalize_timestamp(value)
+        return datetime.fromisoformat(normalize_timestamp(value)).isoformat()
     except ValueError:
         return str(value)
 
