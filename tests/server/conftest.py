@@ -127,13 +127,13 @@ def create_flow_run(gql: GraphQL, flow_id: str, **fields: Any) -> str:
 
 
 def set_state(
-    gql: GraphQL, table: str, run_id: str, state: Mapping[str, Any], version: int | None = None
+    gql: GraphQL, table: str, run_id: str, state: Any, version: int | None = None
 ) -> dict[str, Any]:
     """``set_flow_run_states``/``set_task_run_states`` for one run: the whole answer."""
     return gql(
         f"mutation($i: set_{table}_states_input!) "
         f"{{ set_{table}_states(input: $i) {{ states {{ id status message }} }} }}",
-        {"i": {"states": [{f"{table}_id": run_id, "state": dict(state), "version": version}]}},
+        {"i": {"states": [{f"{table}_id": run_id, "state": state, "version": version}]}},
     )
 
 
