@@ -36,6 +36,11 @@ SERIALIZED_FLOW: dict[str, Any] = {
 """A two-task flow (extract -> load) as Prefect 1.4's ``flow.serialize()`` sends it."""
 
 
+def mutation(field: str, selection: str) -> str:
+    """``mutation($i: <field>_input!) { <field>(input: $i) { <selection> } }``."""
+    return f"mutation($i: {field}_input!) {{ {field}(input: $i) {{ {selection} }} }}"
+
+
 def compress(value: Any) -> str:
     """What ``create_flow_from_compressed_string`` takes: base64 of zlib'd JSON."""
     return base64.b64encode(zlib.compress(json.dumps(value).encode())).decode()
@@ -104,7 +109,7 @@ class World:
 
 def create_project(gql: GraphQL, name: str, tenant_id: str = DEFAULT_TENANT_ID) -> str:
     data = gql.data(
-        "mutation($i: create_project_input!) { create_project(input: $i) { id } }",
+        mutation("create_project", "id"),
         {"i": {"name": name, "tenant_id": tenant_id}},
     )
     return str(data["create_project"]["id"])
@@ -112,7 +117,7 @@ def create_project(gql: GraphQL, name: str, tenant_id: str = DEFAULT_TENANT_ID) 
 
 def create_flow(gql: GraphQL, project_id: str, flow: Mapping[str, Any] = SERIALIZED_FLOW) -> str:
     data = gql.data(
-        "mutation($i: create_flow_input!) { create_flow(input: $i) { id } }",
+        mutation("create_flow", "id"),
         {"i": {"project_id": project_id, "serialized_flow": dict(flow)}},
     )
     return str(data["create_flow"]["id"])
@@ -120,7 +125,7 @@ def create_flow(gql: GraphQL, project_id: str, flow: Mapping[str, Any] = SERIALI
 
 def create_flow_run(gql: GraphQL, flow_id: str, **fields: Any) -> str:
     data = gql.data(
-        "mutation($i: create_flow_run_input!) { create_flow_run(input: $i) { id } }",
+        mutation("create_flow_run", "id"),
         {"i": {"flow_id": flow_id, **fields}},
     )
     return str(data["create_flow_run"]["id"])
@@ -149,16 +154,15 @@ def build_world(gql: GraphQL, tenant_id: str = DEFAULT_TENANT_ID) -> World:
     task_ids = {tr["task"]["slug"]: tr["task"]["id"] for tr in run["task_runs"]}
     task_run_ids = {tr["task"]["slug"]: tr["id"] for tr in run["task_runs"]}
     agent_config_id = gql.data(
-        "mutation($i: create_agent_config_input!) { create_agent_config(input: $i) { id } }",
+        mutation("create_agent_config", "id"),
         {"i": {"tenant_id": tenant_id, "name": "k8s", "settings": {"labels": ["gpu"]}}},
     )["create_agent_config"]["id"]
     artifact_id = gql.data(
-        "mutation($i: create_task_run_artifact_input!)"
-        " { create_task_run_artifact(input: $i) { id } }",
+        mutation("create_task_run_artifact", "id"),
         {"i": {"task_run_id": task_run_ids["extract-1"], "kind": "markdown", "data": {"m": 1}}},
     )["create_task_run_artifact"]["id"]
     limit_id = gql.data(
-        "mutation($i: update_task_tag_limit_input!) { update_task_tag_limit(input: $i) { id } }",
+        mutation("update_task_tag_limit", "id"),
         {"i": {"tag": f"tag-{uuid.uuid4().hex[:6]}", "limit": 5}},
     )["update_task_tag_limit"]["id"]
     return World(

@@ -11,6 +11,7 @@ from .conftest import (
     create_flow,
     create_flow_run,
     create_project,
+    mutation,
     set_state,
 )
 
@@ -88,10 +89,7 @@ def test_a_full_task_tag_limit_queues_the_task_run(gql: GraphQL, world: World) -
     tag = f"tag-{world.flow_run_id[:8]}"
     flow = {**SERIALIZED_FLOW, "name": tag, "tasks": [{"slug": "t-1", "tags": [tag]}], "edges": []}
     flow_id = create_flow(gql, world.project_id, flow)
-    gql.data(
-        "mutation($i: update_task_tag_limit_input!) { update_task_tag_limit(input: $i) { id } }",
-        {"i": {"tag": tag, "limit": 1}},
-    )
+    gql.data(mutation("update_task_tag_limit", "id"), {"i": {"tag": tag, "limit": 1}})
     task_runs = []
     for run_id in (create_flow_run(gql, flow_id), create_flow_run(gql, flow_id)):
         set_state(gql, "flow_run", run_id, RUNNING)
@@ -128,16 +126,13 @@ def test_a_run_of_a_version_group_runs_its_unarchived_flow(gql: GraphQL, world: 
     group = gql.data(f'{{ flow_by_pk(id: "{world.flow_id}") {{ version_group_id }} }}')
     newer = create_flow(gql, world.project_id)
     run_id = gql.data(
-        "mutation($i: create_flow_run_input!) { create_flow_run(input: $i) { id } }",
+        mutation("create_flow_run", "id"),
         {"i": {"version_group_id": group["flow_by_pk"]["version_group_id"]}},
     )["create_flow_run"]["id"]
     assert gql.data(f'{{ flow_run_by_pk(id: "{run_id}") {{ flow_id }} }}') == {
         "flow_run_by_pk": {"flow_id": newer}
     }
-    archived = gql.error(
-        "mutation($i: create_flow_run_input!) { create_flow_run(input: $i) { id } }",
-        {"i": {"flow_id": world.flow_id}},
-    )
+    archived = gql.error(mutation("create_flow_run", "id"), {"i": {"flow_id": world.flow_id}})
     assert archived["message"] == f"Flow {world.flow_id} is archived."
 
 
@@ -146,8 +141,7 @@ def test_parameters_labels_and_required_parameters(gql: GraphQL, world: World) -
             "parameters": [{"name": "day", "slug": "day", "required": True}]}  # fmt: skip
     flow_id = create_flow(gql, world.project_id, flow)
     missing = gql.error(
-        "mutation($i: create_flow_run_input!) { create_flow_run(input: $i) { id } }",
-        {"i": {"flow_id": flow_id, "parameters": {"other": 1}}},
+        mutation("create_flow_run", "id"), {"i": {"flow_id": flow_id, "parameters": {"other": 1}}}
     )
     assert missing["message"] == "Required parameters were not supplied: ['day']"
     run_id = create_flow_run(gql, flow_id, parameters={"day": "sunday"}, labels=["b", "a"])
@@ -157,7 +151,7 @@ def test_parameters_labels_and_required_parameters(gql: GraphQL, world: World) -
 
 
 def test_cancelling_follows_the_runs_state(gql: GraphQL, world: World) -> None:
-    cancel = "mutation($i: cancel_flow_run_input!) { cancel_flow_run(input: $i) { state } }"
+    cancel = mutation("cancel_flow_run", "state")
     assert gql.data(cancel, {"i": {"flow_run_id": world.flow_run_id}}) == {
         "cancel_flow_run": {"state": "Cancelled"}
     }
@@ -175,10 +169,7 @@ def test_cancelling_follows_the_runs_state(gql: GraphQL, world: World) -> None:
 
 
 def test_get_or_create_task_run_creates_mapped_children_once(gql: GraphQL, world: World) -> None:
-    info = (
-        "mutation($i: get_or_create_task_run_info_input!) "
-        "{ get_or_create_task_run_info(input: $i) { id version state serialized_state } }"
-    )
+    info = mutation("get_or_create_task_run_info", "id version state serialized_state")
     arguments = {"flow_run_id": world.flow_run_id, "task_id": world.task_ids["load-1"]}
     unmapped = gql.data(info, {"i": arguments})["get_or_create_task_run_info"]
     assert unmapped["id"] == world.task_run_ids["load-1"]
@@ -194,7 +185,7 @@ def test_get_or_create_task_run_creates_mapped_children_once(gql: GraphQL, world
 
 
 def test_names_heartbeats_and_unknown_runs(gql: GraphQL, world: World) -> None:
-    rename = "mutation($i: set_flow_run_name_input!) { set_flow_run_name(input: $i) { success } }"
+    rename = mutation("set_flow_run_name", "success")
     gql.data(rename, {"i": {"flow_run_id": world.flow_run_id, "name": "renamed"}})
     assert gql.data(f'{{ flow_run_by_pk(id: "{world.flow_run_id}") {{ name }} }}') == {
         "flow_run_by_pk": {"name": "renamed"}
