@@ -29,7 +29,7 @@ REJECTED_BY_SERVER_SCHEMA = {
     ("0.12.0", "register(compressed=False)"),
 }
 """Known: 0.12 sends no tenant_id / a null project_id, which Prefect Server 2022 rejects too."""
-EXPECTED_CODES = {"NOT_FOUND", "API_ERROR", "UNAUTHENTICATED"}
+EXPECTED_CODES = {"NOT_FOUND", "BAD_USER_INPUT", "UNAUTHENTICATED"}
 API_KEY = "server-test-key"
 USER_TOKEN = "server-test-user-token"
 SECRET = "s3cret-value-never-shown"
