@@ -1,0 +1,177 @@
+"""Token mode: API keys (1.x), USER API tokens and the tenant tokens they mint (0.12)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
+
+from .conftest import GraphQL, build_world, create_project, mutation, set_state
+
+API_KEY = "key-for-the-default-tenant"
+USER_TOKEN = "user-scoped-api-token"
+TTL = 0.5
+SWITCH = mutation("switch_tenant", "access_token expires_at refresh_token")
+REFRESH = mutation("refresh_token", "access_token expires_at refresh_token")
+AUTH_INFO = "{ auth_info { tenant_id } }"
+
+
+@pytest.fixture(scope="module")
+def token_server() -> Iterator[LocalServer]:
+    auth = AuthConfig(
+        api_keys={API_KEY: DEFAULT_TENANT_ID}, api_tokens=[USER_TOKEN], access_token_ttl=TTL
+    )
+    with LocalServer(auth=auth) as server:
+        yield server
+
+
+@pytest.fixture
+def anonymous(token_server: LocalServer) -> Iterator[GraphQL]:
+    client = GraphQL(token_server.url)
+    yield client
+    client.close()
+
+
+def tenant_of(gql: GraphQL, headers: dict[str, str]) -> str | None:
+    """The tenant ``auth_info`` says these headers act for."""
+    tenant_id: str | None = gql.data(AUTH_INFO, headers=headers)["auth_info"]["tenant_id"]
+    return tenant_id
+
+
+def bearer(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
+
+
+def assert_unauthenticated(answer: dict[str, object], *secrets: str) -> None:
+    errors = answer["errors"]
+    assert isinstance(errors, list)
+    assert errors[0]["message"] == "UNAUTHENTICATED"
+    assert errors[0]["extensions"] == {"code": "UNAUTHENTICATED"}
+    assert not any(secret in str(answer) for secret in secrets)
+
+
+def test_without_a_known_credential_nothing_is_answered(anonymous: GraphQL) -> None:
+    for headers in (
+        {},
+        bearer("not-a-known-token"),
+        {"Authorization": f"Token {API_KEY}"},
+        bearer(API_KEY, **{"X-PREFECT-TENANT-ID": "11111111-1111-1111-1111-111111111111"}),
+        bearer(API_KEY, **{"X-PREFECT-TENANT-ID": "not-a-uuid"}),
+    ):
+        for document in ("{ tenant { id } }", mutation("create_tenant", "id")):
+            response = anonymous.post(document, {"i": {"name": "x", "slug": "x"}}, headers=headers)
+            assert response.status_code == 200
+            assert_unauthenticated(response.json(), "not-a-known-token")
+    assert anonymous.data("{ __schema { queryType { name } } }")
+
+
+def test_an_api_key_acts_for_its_tenant(anonymous: GraphQL) -> None:
+    for headers in (bearer(API_KEY), bearer(API_KEY, **{"X-PREFECT-TENANT-ID": DEFAULT_TENANT_ID})):
+        assert tenant_of(anonymous, headers) == DEFAULT_TENANT_ID
+    refused = anonymous(SWITCH, {"i": {"tenant_id": DEFAULT_TENANT_ID}}, headers=bearer(API_KEY))
+    assert_unauthenticated(refused)
+
+
+def test_tenant_tokens_are_minted_refreshed_and_expire(
+    anonymous: GraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    user = bearer(USER_TOKEN)
+    assert tenant_of(anonymous, user) is None
+    assert {"slug": "default"} in anonymous.data("{ tenant { slug } }", headers=user)["tenant"]
+
+    before = datetime.now(UTC)
+    tokens = anonymous.data(SWITCH, {"i": {"tenant_id": DEFAULT_TENANT_ID}}, headers=user)
+    tokens = tokens["switch_tenant"]
+    expires_at = datetime.fromisoformat(tokens["expires_at"])
+    assert before.timestamp() + TTL - 1 < expires_at.timestamp() < time.time() + TTL + 1
+    assert expires_at.tzinfo is not None
+    access, refresh = tokens["access_token"], tokens["refresh_token"]
+    assert len({access, refresh, USER_TOKEN}) == 3
+    assert tenant_of(anonymous, bearer(access)) == DEFAULT_TENANT_ID
+    assert_unauthenticated(anonymous(AUTH_INFO, headers=bearer(refresh)), refresh)
+    assert_unauthenticated(anonymous(REFRESH, {"i": {"access_token": access}}, headers=user))
+    assert_unauthenticated(
+        anonymous(REFRESH, {"i": {"access_token": "another"}}, headers=bearer(refresh)), refresh
+    )
+
+    time.sleep(TTL + 0.1)
+    assert_unauthenticated(anonymous(AUTH_INFO, headers=bearer(access)), access)
+    renewed = anonymous.data(REFRESH, {"i": {"access_token": access}}, headers=bearer(refresh))
+    renewed = renewed["refresh_token"]
+    assert renewed["access_token"] not in (access, refresh)
+    assert anonymous.data(AUTH_INFO, headers=bearer(renewed["access_token"]))
+    reused = anonymous(REFRESH, {"i": {"access_token": access}}, headers=bearer(refresh))
+    assert_unauthenticated(reused, access, refresh)
+    for token in (USER_TOKEN, API_KEY, access, refresh, renewed["access_token"]):
+        assert token not in caplog.text
+
+
+def test_reads_and_writes_stay_in_the_callers_tenant(token_server: LocalServer) -> None:
+    other_tenant = "22222222-0000-4000-8000-000000000002"
+    other_key = token_server.issue_api_key(other_tenant)
+    mine, theirs = (
+        GraphQL(token_server.url, bearer(API_KEY)),
+        GraphQL(token_server.url, bearer(other_key)),
+    )
+    world = build_world(mine)
+    their_project = create_project(theirs, "theirs", other_tenant)
+
+    assert theirs.data("{ tenant { id } }") == {"tenant": [{"id": other_tenant}]}
+    assert theirs.data("{ project { id } flow_run { id } }") == {
+        "project": [{"id": their_project}],
+        "flow_run": [],
+    }
+    by_pk = theirs.data(f'{{ flow_run_by_pk(id: "{world.flow_run_id}") {{ id }} }}')
+    assert by_pk == {"flow_run_by_pk": None}
+    moved = set_state(theirs, "flow_run", world.flow_run_id, {"type": "Running"})
+    assert moved["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    foreign = theirs.error(
+        mutation("create_project", "id"), {"i": {"name": "x", "tenant_id": DEFAULT_TENANT_ID}}
+    )
+    assert foreign["extensions"]["code"] == "NOT_FOUND"
+    assert their_project not in str(mine.data("{ project { id } }"))
+    mine.close()
+    theirs.close()
+
+
+def test_credentials_issued_while_running(token_server: LocalServer, anonymous: GraphQL) -> None:
+    token = token_server.issue_api_token()
+    assert tenant_of(anonymous, bearer(token)) is None
+    key = token_server.issue_api_key()
+    assert tenant_of(anonymous, bearer(key)) == DEFAULT_TENANT_ID
+    with LocalServer() as open_server, pytest.raises(RuntimeError, match="open mode"):
+        open_server.issue_api_key()
+
+
+def test_auth_config_checks_and_hides_its_credentials() -> None:
+    config = AuthConfig(api_keys={"k-secret": DEFAULT_TENANT_ID.upper()}, api_tokens=("t-secret",))
+    assert config.api_keys == {"k-secret": DEFAULT_TENANT_ID}
+    assert config.api_tokens == frozenset({"t-secret"})
+    assert "secret" not in repr(config)
+    with pytest.raises(ValueError, match="UUID"):
+        AuthConfig(api_keys={"k": "tenant-one"})
+    with pytest.raises(ValueError, match="positive"):
+        AuthConfig(access_token_ttl=0)
+
+
+def test_open_mode_needs_no_credentials_but_mints_tenant_tokens(gql: GraphQL) -> None:
+    assert tenant_of(gql, {}) == DEFAULT_TENANT_ID
+    assert tenant_of(gql, bearer("anything")) == DEFAULT_TENANT_ID
+    tokens = gql.data(SWITCH, {"i": {"tenant_id": DEFAULT_TENANT_ID}})["switch_tenant"]
+    renewed = gql.data(
+        REFRESH,
+        {"i": {"access_token": tokens["access_token"]}},
+        headers=bearer(tokens["refresh_token"]),
+    )
+    assert renewed["refresh_token"]["access_token"]
+    unknown = gql.error(SWITCH, {"i": {"tenant_id": "00000000-0000-4000-8000-00000000dead"}})
+    assert unknown["extensions"]["code"] == "NOT_FOUND"
+    assert gql.data("{ user { default_membership { tenant { slug } } } }") == {
+        "user": [{"default_membership": {"tenant": {"slug": "default"}}}]
+    }
