@@ -21,7 +21,7 @@ from ._filters import Relations, apply_read_arguments
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, TABLES, Relationship
 
-__all__ = ["TableRelations", "install_reads"]
+__all__ = ["TableRelations", "aggregate_of", "install_reads"]
 
 Resolver = Callable[..., Any]
 AGGREGATE = "_aggregate"
@@ -65,7 +65,7 @@ def _select(store: Store, table: str, rows: list[Row], arguments: Mapping[str, A
         raise APIError(str(err)) from err
 
 
-def _aggregate(rows: list[Row]) -> dict[str, Any]:
+def aggregate_of(rows: list[Row]) -> dict[str, Any]:
     """An ``<table>_aggregate`` value: its ``aggregate`` fields read the rows themselves."""
     return {"nodes": rows, "aggregate": rows}
 
@@ -90,7 +90,7 @@ def _table_reader(table: str, *, aggregate: bool = False) -> Resolver:
     def read(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
         store = context_of(info).store
         rows = _select(store, table, store.rows(table), arguments)
-        return _aggregate(rows) if aggregate else rows
+        return aggregate_of(rows) if aggregate else rows
 
     return read
 
@@ -109,7 +109,7 @@ def _relationship_reader(relationship: Relationship, *, aggregate: bool = False)
         if relationship.to_one:
             return rows[0] if rows else None
         selected = _select(store, relationship.table, rows, arguments)
-        return _aggregate(selected) if aggregate else selected
+        return aggregate_of(selected) if aggregate else selected
 
     return read
 

@@ -37,12 +37,12 @@ def _success(value: bool) -> Row:
 
 def _set_states(table: str) -> Action:
     def action(ctx: RequestContext, input: Input) -> Row:
-        with ctx.store.transaction():
-            states = [
+        return {
+            "states": [
                 ctx.runs.set_state(table, s[f"{table}_id"], s["state"], s.get("version"))
                 for s in input["states"]
             ]
-        return {"states": states}
+        }
 
     return action
 
@@ -165,8 +165,14 @@ MUTATIONS: dict[str, Action] = {
 
 
 def _mutation(action: Action) -> Callable[..., Any]:
+    """Each mutation field is one transaction: its checks and writes happen together,
+    and an error leaves nothing half done (``set_flow_run_states`` with one stale
+    version among several changes no run)."""
+
     def resolve(_: Any, info: GraphQLResolveInfo, input: Input) -> Any:
-        return action(context_of(info), input)
+        ctx = context_of(info)
+        with ctx.store.transaction():
+            return action(ctx, input)
 
     return resolve
 

@@ -27,7 +27,7 @@ from graphql import (
     GraphQLSchema,
 )
 
-from ._reads import install_reads
+from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
 
@@ -89,7 +89,7 @@ def _empty(return_type: GraphQLOutputType) -> Any:
     if isinstance(nullable, GraphQLList):
         return []
     if isinstance(nullable, GraphQLObjectType) and nullable.name.endswith("_aggregate"):
-        return {"nodes": [], "aggregate": []}
+        return aggregate_of([])
     return None
 
 

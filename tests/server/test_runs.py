@@ -228,3 +228,17 @@ def test_cached_states_are_found_by_cache_key_and_by_task(gql: GraphQL, world: W
         {"task": world.task_ids["extract-1"]},
     )
     assert by_task == {"task_run": [{"id": world.task_run_ids["extract-1"]}]}
+
+
+def test_a_mutation_with_one_failing_change_changes_nothing(gql: GraphQL, world: World) -> None:
+    other_run = create_flow_run(gql, world.flow_id)
+    answer = gql(
+        mutation("set_flow_run_states", "states { id status }"),
+        {"i": {"states": [
+            {"flow_run_id": other_run, "state": RUNNING, "version": 1},
+            {"flow_run_id": world.flow_run_id, "state": RUNNING, "version": 7},
+        ]}},
+    )  # fmt: skip
+    assert answer["errors"][0]["extensions"]["code"] == "VERSION_LOCKING_ERROR"
+    assert flow_run(gql, other_run)["state"] == "Scheduled"
+    assert flow_run(gql, world.flow_run_id)["version"] == 1
