@@ -129,9 +129,8 @@ class LocalAPI:
         principal = self.credentials.authenticate(
             request.headers.get("authorization"), request.headers.get("x-prefect-tenant-id")
         )
-        scoped = principal is not None and principal.kind != "open"
         return RequestContext(
-            store=self.store.for_tenant(principal.tenant_id if scoped and principal else None),
+            store=self.store.for_tenant(principal.scope if principal is not None else None),
             credentials=self.credentials,
             principal=principal,
             bearer=bearer_token(request.headers.get("authorization")),

@@ -81,6 +81,12 @@ class Principal:
     kind: PrincipalKind
     tenant_id: str | None
 
+    @property
+    def scope(self) -> str | None:
+        """The tenant whose rows the caller sees; None: every tenant's (open mode,
+        USER API tokens)."""
+        return None if self.kind == "open" else self.tenant_id
+
     def may_call(self, root_field: str) -> bool:
         """A refresh token is good for ``refresh_token`` only."""
         return self.kind != "refresh_token" or root_field in {
@@ -123,12 +129,10 @@ class Credentials:
             return set(self._api_keys.values())
 
     def issue_api_key(self, tenant_id: str) -> str:
-        canonical = _canonical_uuid(tenant_id)
-        if canonical is None:
-            raise ValueError("an API key's tenant must be a UUID")
+        """A new API key for the tenant (a UUID in canonical form)."""
         key = secrets.token_urlsafe(24)
         with self._lock:
-            self._api_keys[key] = canonical
+            self._api_keys[key] = tenant_id
         return key
 
     def issue_api_token(self) -> str:
@@ -140,8 +144,11 @@ class Credentials:
     def issue(self, tenant_id: str) -> IssuedTokens:
         """A new access token for the tenant, and the refresh token that renews it."""
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        expires_at = time.time() + self._ttl
+        now = time.time()
+        expires_at = now + self._ttl
         with self._lock:
+            for expired in [token for token, (_, end) in self._access.items() if end <= now]:
+                del self._access[expired]
             self._access[access] = (tenant_id, expires_at)
             self._refresh[refresh] = (access, tenant_id)
         return IssuedTokens(access, refresh, expires_at)
