@@ -26,19 +26,18 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from ._exceptions import InvalidInputError
+from ._validation import ImmutableInputModel
 
 __all__ = [
     "REGISTRATION_BATCH_SIZE",
@@ -98,40 +97,8 @@ def _function_reference(name: str | None) -> dict[str, Any] | None:
     return None if name is None else {"fn": name, "kwargs": {}}
 
 
-def _explain(err: ValidationError) -> str:
-    problems: list[str] = []
-    for error in err.errors(include_url=False):
-        if error["type"] == "value_error":
-            problem = str(error.get("ctx", {}).get("error", error["msg"]))
-        else:
-            problem = error["msg"]
-        path = ".".join(str(part) for part in error["loc"])
-        problem = f"{path}: {problem}" if path else problem
-        if problem not in problems:
-            problems.append(problem)
-    return "; ".join(problems)
-
-
-class _Spec(BaseModel):
+class _Spec(ImmutableInputModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as err:
-            message = f"invalid {type(self).__name__}: {_explain(err)}"
-            raise InvalidInputError(message) from err
-
-    # Marks this __init__ as pydantic's own (as RootModel does): validation of nested
-    # specs then skips it, so only the outermost constructor translates the error.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    if not TYPE_CHECKING:  # type checkers already refuse assignments to frozen models
-
-        def __setattr__(self, name: str, value: Any) -> None:
-            raise AttributeError(
-                f"{type(self).__name__} is immutable; use model_copy(update={{{name!r}: ...}})"
-            )
 
 
 class TaskSpec(_Spec):

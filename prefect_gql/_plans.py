@@ -75,6 +75,7 @@ from ._flow import (
 )
 from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
 from ._states import AnyState, Cached, Pending, Queued, State, parse_state
+from ._validation import describe_validation_error
 
 __all__ = [
     "LOG_BATCH_SIZE",
@@ -131,10 +132,7 @@ def build_input(model: type[ModelT], what: str, **fields: Any) -> ModelT:
     try:
         return model(**{name: value for name, value in fields.items() if value is not None})
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or what}: {error['msg']}"
-            for error in err.errors(include_input=False, include_url=False)
-        )
+        problems = describe_validation_error(err, root=what)
         raise InvalidInputError(f"invalid {what}: {problems}") from err
 
 
@@ -868,10 +866,7 @@ def _log_input(entry: LogEntry | Mapping[str, Any], index: int) -> write_run_log
     try:
         log = entry if isinstance(entry, LogEntry) else LogEntry.model_validate(entry)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in err.errors(include_input=False, include_url=False)
-        )
+        problems = describe_validation_error(err)
         raise InvalidInputError(f"log entry {index} is invalid: {problems}") from err
     fields = log.model_dump(exclude_unset=True)
     fields["flow_run_id"] = valid_uuid(log.flow_run_id, f"log entry {index} flow_run_id")

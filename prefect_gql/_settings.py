@@ -32,6 +32,7 @@ from pydantic_settings import (
 
 from ._exceptions import ConfigurationError
 from ._types import Backend
+from ._validation import describe_validation_error
 
 __all__ = ["Backend", "CloudSettings", "ServerSettings", "Settings", "load_settings"]
 
@@ -187,10 +188,7 @@ def load_settings(**arguments: Any) -> Settings:
     try:
         settings = Settings(**given)
     except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-            for error in err.errors(include_input=False)
-        )
+        problems = describe_validation_error(err)
         # Not chained: pydantic's error text would carry the raw input, credentials included.
         raise ConfigurationError(f"invalid prefect_gql settings: {problems}") from None
     logger.debug(

@@ -44,12 +44,11 @@ import functools
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -63,6 +62,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidStateError
+from ._validation import ImmutableInputModel, describe_validation_error, problem_text
 
 __all__ = [
     "STATE_TYPES",
@@ -204,43 +204,27 @@ def _problem(error: ErrorDetails) -> str:
         return _tag_problem(kind.removesuffix("_type"), error["input"])
     if kind == "timezone_aware":
         return f"naive datetime {error['input']!r}: state times must be timezone-aware"
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    return error["msg"]
+    return problem_text(error)
 
 
 def _explain(err: ValidationError, *, tagged_root: bool) -> str:
-    problems: list[str] = []
-    for error in err.errors(include_url=False):
-        path = _field_path(error["loc"], tagged_root=tagged_root)
-        problem = f"{path}: {_problem(error)}" if path else _problem(error)
-        if problem not in problems:
-            problems.append(problem)
-    return "; ".join(problems)
+    return describe_validation_error(
+        err,
+        path=functools.partial(_field_path, tagged_root=tagged_root),
+        problem=_problem,
+        include_input=True,
+    )
 
 
-class _WireModel(BaseModel):
+class _WireModel(ImmutableInputModel):
     """Constructors raise ``InvalidStateError`` instead of pydantic's ``ValidationError``."""
 
     model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
+    invalid_error = InvalidStateError
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as err:
-            message = f"invalid {type(self).__name__}: {_explain(err, tagged_root=False)}"
-            raise InvalidStateError(message) from err
-
-    # Marks this __init__ as pydantic's own (as RootModel does): validation of nested
-    # models then skips it, so only the outermost constructor translates the error.
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    if not TYPE_CHECKING:  # type checkers already refuse assignments to frozen models
-
-        def __setattr__(self, name: str, value: Any) -> None:
-            raise AttributeError(
-                f"{type(self).__name__} is immutable; use model_copy(update={{{name!r}: ...}})"
-            )
+    @classmethod
+    def describe(cls, err: ValidationError) -> str:
+        return _explain(err, tagged_root=False)
 
 
 # -- results -----------------------------------------------------------------------------

@@ -1,0 +1,84 @@
+"""pydantic's validation errors, said once: as one readable line, and as our own exceptions.
+
+Every input model of the facade (states, flow specs, settings, generated inputs) reports
+a bad value the same way: ``field.path: problem; other.field: problem``, never the
+raw input (it may be a credential), and as an exception of this package rather than
+pydantic's ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
+
+from ._exceptions import InvalidInputError
+
+__all__ = ["ImmutableInputModel", "describe_validation_error", "problem_text"]
+
+
+def problem_text(error: ErrorDetails) -> str:
+    """What is wrong with one value: a validator's own words rather than pydantic's prefix."""
+    if error["type"] == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    return error["msg"]
+
+
+def _dotted(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def describe_validation_error(
+    err: ValidationError,
+    *,
+    path: Callable[[Sequence[int | str]], str] = _dotted,
+    problem: Callable[[ErrorDetails], str] = problem_text,
+    root: str = "",
+    include_input: bool = False,
+) -> str:
+    """``path: problem`` for each distinct error, joined by ``; `` (``root`` names an empty path).
+
+    ``include_input`` only for models whose inputs are never secret (states quote a bad
+    type name or timestamp).
+    """
+    lines: list[str] = []
+    for error in err.errors(include_input=include_input, include_url=False):
+        where = path(error["loc"]) or root
+        line = f"{where}: {problem(error)}" if where else problem(error)
+        if line not in lines:
+            lines.append(line)
+    return "; ".join(lines)
+
+
+class ImmutableInputModel(BaseModel):
+    """A frozen model whose constructor raises ``invalid_error``, not ``ValidationError``.
+
+    Subclasses set ``invalid_error`` and may refine ``describe`` (how paths read).
+    """
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+    invalid_error: ClassVar[type[Exception]] = InvalidInputError
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            message = f"invalid {type(self).__name__}: {self.describe(err)}"
+            raise self.invalid_error(message) from err
+
+    # Marks this __init__ as pydantic's own (as RootModel does): validation of nested
+    # models then skips it, so only the outermost constructor translates the error.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def describe(cls, err: ValidationError) -> str:
+        return describe_validation_error(err)
+
+    if not TYPE_CHECKING:  # type checkers already refuse assignments to frozen models
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            raise AttributeError(
+                f"{type(self).__name__} is immutable; use model_copy(update={{{name!r}: ...}})"
+            )
