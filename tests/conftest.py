@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
 
+REPOSITORY = Path(__file__).parents[1]
 SERVER_URL = "http://prefect.test:4200"
 CLOUD_URL = "https://api.prefect.test"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
@@ -134,3 +136,17 @@ def sent_operations(httpx_mock: HTTPXMock) -> list[tuple[str, dict[str, Any]]]:
         (body.get("operationName", ""), body["variables"])
         for body in map(graphql_body, httpx_mock.get_requests())
     ]
+
+
+def copy_project(destination: Path, *names: str) -> Path:
+    """Copy these top-level files and folders of the repository into ``destination``."""
+    for name in names:
+        source = REPOSITORY / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            destination.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, destination / name)
+    return destination

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.abc
-import shutil
 import sys
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
@@ -20,24 +19,13 @@ from prefect_gql import _cli
 from prefect_gql._cli import app, main
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
 
+from .conftest import copy_project
+
 ROOT = Path(__file__).parents[1]
 CONFIG = ROOT / "codegen.toml"
 URL = "http://prefect.test/graphql"
 SECRET = "s3cr3t-t0k3n"
 runner = CliRunner()
-
-
-def copy_project(destination: Path, *names: str) -> Path:
-    for name in names:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination / name)
-    return destination
 
 
 def assert_clean_failure(result: Result, message: str) -> None:

@@ -20,6 +20,8 @@ from prefect_gql._codegen import (
 )
 from prefect_gql._schema_tools import load_schema, validate_queries
 
+from .conftest import copy_project
+
 ROOT = Path(__file__).parents[1]
 CONFIG = ROOT / "codegen.toml"
 PACKAGE = "prefect_gql_generated"
@@ -36,19 +38,6 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (target / PACKAGE).mkdir()
     (target / PACKAGE / "deleted_operation.py").write_text("")
     return generate(CONFIG, target_dir=target)
-
-
-def copy_project(destination: Path, *names: str) -> Path:
-    for name in names:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            destination.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, destination / name)
-    return destination
 
 
 def test_generated_package_is_a_fresh_regeneration(regenerated: Path) -> None:
