@@ -60,6 +60,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic_core import ErrorDetails
+from typing_extensions import TypeAliasType
 
 from ._exceptions import InvalidStateError
 from ._validation import ImmutableInputModel, describe_validation_error, problem_text
@@ -349,26 +350,32 @@ def _result_tag(value: Any) -> str | None:
     return tag if tag in _RESULT_TAGS else "CustomResult"
 
 
-AnyResult = Annotated[
-    Annotated[NoResultType, Tag("NoResultType")]
-    | Annotated[Result, Tag("Result")]
-    | Annotated[PrefectResult, Tag("PrefectResult")]
-    | Annotated[LocalResult, Tag("LocalResult")]
-    | Annotated[S3Result, Tag("S3Result")]
-    | Annotated[GCSResult, Tag("GCSResult")]
-    | Annotated[AzureResult, Tag("AzureResult")]
-    | Annotated[ConstantResult, Tag("ConstantResult")]
-    | Annotated[SecretResult, Tag("SecretResult")]
-    | Annotated[SafeResult, Tag("SafeResult")]
-    | Annotated[ResultHandlerResult, Tag("ResultHandlerResult")]
-    | Annotated[CustomResult, Tag("CustomResult")],
-    Discriminator(
-        _result_tag,
-        custom_error_type="result_type",
-        custom_error_message="a Result must be an object with a string 'type'",
-    ),
-]
-"""Any result; the wire ``type`` picks the class, an unknown one loads as ``CustomResult``."""
+AnyResult = TypeAliasType(
+    "AnyResult",
+    Annotated[
+        Annotated[NoResultType, Tag("NoResultType")]
+        | Annotated[Result, Tag("Result")]
+        | Annotated[PrefectResult, Tag("PrefectResult")]
+        | Annotated[LocalResult, Tag("LocalResult")]
+        | Annotated[S3Result, Tag("S3Result")]
+        | Annotated[GCSResult, Tag("GCSResult")]
+        | Annotated[AzureResult, Tag("AzureResult")]
+        | Annotated[ConstantResult, Tag("ConstantResult")]
+        | Annotated[SecretResult, Tag("SecretResult")]
+        | Annotated[SafeResult, Tag("SafeResult")]
+        | Annotated[ResultHandlerResult, Tag("ResultHandlerResult")]
+        | Annotated[CustomResult, Tag("CustomResult")],
+        Discriminator(
+            _result_tag,
+            custom_error_type="result_type",
+            custom_error_message="a Result must be an object with a string 'type'",
+        ),
+    ],
+)
+"""Any result; the wire ``type`` picks the class, an unknown one loads as ``CustomResult``.
+
+A named type: pydantic generates it once per model that holds it, not once per field.
+"""
 
 
 # -- states ------------------------------------------------------------------------------
@@ -635,40 +642,84 @@ def _state_tag(value: Any) -> str | None:
     return tag if isinstance(tag, str) else None
 
 
-AnyState = Annotated[
-    Annotated[Cached, Tag("Cached")]
-    | Annotated[Cancelled, Tag("Cancelled")]
-    | Annotated[Cancelling, Tag("Cancelling")]
-    | Annotated[ClientFailed, Tag("ClientFailed")]
-    | Annotated[Failed, Tag("Failed")]
-    | Annotated[Finished, Tag("Finished")]
-    | Annotated[Looped, Tag("Looped")]
-    | Annotated[Mapped, Tag("Mapped")]
-    | Annotated[Paused, Tag("Paused")]
-    | Annotated[Pending, Tag("Pending")]
-    | Annotated[Queued, Tag("Queued")]
-    | Annotated[Resume, Tag("Resume")]
-    | Annotated[Retrying, Tag("Retrying")]
-    | Annotated[Running, Tag("Running")]
-    | Annotated[Scheduled, Tag("Scheduled")]
-    | Annotated[Skipped, Tag("Skipped")]
-    | Annotated[Submitted, Tag("Submitted")]
-    | Annotated[Success, Tag("Success")]
-    | Annotated[TimedOut, Tag("TimedOut")]
-    | Annotated[TriggerFailed, Tag("TriggerFailed")]
-    | Annotated[ValidationFailed, Tag("ValidationFailed")],
-    Discriminator(
-        _state_tag,
-        custom_error_type="state_type",
-        custom_error_message="a state must be an object with a known 'type'",
-    ),
-]
-"""Any concrete state; the wire ``type`` picks the class."""
+AnyState = TypeAliasType(
+    "AnyState",
+    Annotated[
+        Annotated[Cached, Tag("Cached")]
+        | Annotated[Cancelled, Tag("Cancelled")]
+        | Annotated[Cancelling, Tag("Cancelling")]
+        | Annotated[ClientFailed, Tag("ClientFailed")]
+        | Annotated[Failed, Tag("Failed")]
+        | Annotated[Finished, Tag("Finished")]
+        | Annotated[Looped, Tag("Looped")]
+        | Annotated[Mapped, Tag("Mapped")]
+        | Annotated[Paused, Tag("Paused")]
+        | Annotated[Pending, Tag("Pending")]
+        | Annotated[Queued, Tag("Queued")]
+        | Annotated[Resume, Tag("Resume")]
+        | Annotated[Retrying, Tag("Retrying")]
+        | Annotated[Running, Tag("Running")]
+        | Annotated[Scheduled, Tag("Scheduled")]
+        | Annotated[Skipped, Tag("Skipped")]
+        | Annotated[Submitted, Tag("Submitted")]
+        | Annotated[Success, Tag("Success")]
+        | Annotated[TimedOut, Tag("TimedOut")]
+        | Annotated[TriggerFailed, Tag("TriggerFailed")]
+        | Annotated[ValidationFailed, Tag("ValidationFailed")],
+        Discriminator(
+            _state_tag,
+            custom_error_type="state_type",
+            custom_error_message="a state must be an object with a known 'type'",
+        ),
+    ],
+)
+"""Any concrete state; the wire ``type`` picks the class.
+
+A named type: pydantic generates it once per model that holds it, and refers to the
+state classes' own validators once ``_state_adapter`` has built them.
+"""
+
+
+_PLAIN_STATES: tuple[type[State], ...] = (
+    Pending,
+    Scheduled,
+    Paused,
+    Resume,
+    Retrying,
+    Running,
+    Cancelling,
+    Finished,
+    Success,
+    Cached,
+    Mapped,
+    Skipped,
+    Looped,
+    Cancelled,
+    Failed,
+    TimedOut,
+    TriggerFailed,
+    ValidationFailed,
+)
+_META_STATES: tuple[type[State], ...] = (Queued, Submitted, ClientFailed)
 
 
 @functools.cache
 def _state_adapter() -> TypeAdapter[AnyState]:
-    """Built on first use: building every state model at import would slow ``import``."""
+    """Build every state and result model, each once, then the union over them.
+
+    Called on first use, since building them at import would slow ``import``. Built one
+    by one (results, then the states, then the meta states that hold a state), every
+    later model holding a state (``_state_adapter``'s own union, ``FlowRunInfo``,
+    generated results) reuses them instead of regenerating 21 classes inline.
+    """
+    in_build_order: tuple[type[_WireModel], ...] = (
+        *_KNOWN_RESULTS,
+        CustomResult,
+        *_PLAIN_STATES,
+        *_META_STATES,
+    )
+    for model in in_build_order:
+        model.model_rebuild()
     return TypeAdapter(AnyState)
 
 
