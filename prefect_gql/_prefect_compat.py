@@ -75,8 +75,10 @@ def _describe(value: object) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _prefect_call(action: Callable[[], T], error: type[InvalidInputError], failure: str) -> T:
-    """Run a call into Prefect; its failure becomes ``error`` saying ``failure``."""
+def _prefect_call(
+    action: Callable[[], T], error: type[InvalidInputError], failure: str, hint: str = ""
+) -> T:
+    """Run a call into Prefect; its failure becomes ``error`` saying ``failure`` (and ``hint``)."""
     try:
         return action()
     except Warning:
@@ -84,17 +86,25 @@ def _prefect_call(action: Callable[[], T], error: type[InvalidInputError], failu
     # Prefect's serializers raise marshmallow errors, ValueErrors and whatever the user's
     # objects raise; all of them mean the object cannot be sent.
     except Exception as err:
-        raise error(f"{failure}: {type(err).__name__}: {err}") from err
+        raise error(f"{failure}: {type(err).__name__}: {err}{hint}") from err
 
 
-def _plain_json(value: object, error: type[InvalidInputError], what: str) -> dict[str, Any]:
-    """``value`` as plain JSON dicts and lists (Prefect dumps ``OrderedDict``s)."""
+def _serialized(
+    serialize: Callable[[], object], error: type[InvalidInputError], what: str, hint: str = ""
+) -> dict[str, Any]:
+    """``serialize()`` as plain JSON dicts and lists (Prefect dumps ``OrderedDict``s).
+
+    Prefect's ``OneOfSchema`` answers a class it does not know with ``(None, errors)``
+    instead of raising; that is refused too.
+    """
+    failure = f"Prefect cannot serialize {what}"
+    value = _prefect_call(serialize, error, failure, hint)
     if not isinstance(value, dict):
-        raise error(f"{what} is not a JSON object: Prefect returned {value!r}")
+        raise error(f"{failure}: it returned {value!r}{hint}")
     try:
         plain: dict[str, Any] = json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError, RecursionError) as err:
-        raise error(f"{what} is not JSON-serializable: {err}") from err
+        raise error(f"{failure}: the result is not JSON: {err}") from err
     return plain
 
 
@@ -110,10 +120,7 @@ def state_from_prefect(state: object) -> AnyState:
         raise InvalidStateError(f"expected a prefect.engine.state.State, got {_describe(state)}")
     prefect_state: Any = state
     name = type(state).__name__
-    serialized = _prefect_call(
-        prefect_state.serialize, InvalidStateError, f"Prefect cannot serialize the {name} state"
-    )
-    wire = _plain_json(serialized, InvalidStateError, f"the serialized {name} state")
+    wire = _serialized(prefect_state.serialize, InvalidStateError, f"the {name} state")
     try:
         return parse_state(wire)
     except InvalidStateError as err:
@@ -148,12 +155,13 @@ def flow_from_prefect(flow: object, build: bool = True) -> dict[str, Any]:
     prefect_flow: Any = flow
     name = prefect_flow.name
     _check_schedulable(prefect_flow)
-    hint = " (give it storage, e.g. prefect.storage.Local(), or pass build=False)"
-    serialized = _prefect_call(
+    needs_storage = build and prefect_flow.storage is None
+    hint = "; give it storage (e.g. prefect.storage.Local()) or pass build=False"
+    serialized = _serialized(
         lambda: prefect_flow.serialize(build=build),
         InvalidInputError,
-        f"Prefect cannot serialize the flow {name!r}"
-        + (hint if build and prefect_flow.storage is None else ""),
+        f"the flow {name!r}",
+        hint if needs_storage else "",
     )
     flow_schema: Any = importlib.import_module("prefect.serialization.flow").FlowSchema
     _prefect_call(
@@ -161,7 +169,7 @@ def flow_from_prefect(flow: object, build: bool = True) -> dict[str, Any]:
         InvalidInputError,
         f"the serialized flow {name!r} does not load back in Prefect",
     )
-    return _plain_json(serialized, InvalidInputError, f"the serialized flow {name!r}")
+    return serialized
 
 
 def run_config_from_prefect(run_config: object) -> dict[str, Any]:
@@ -173,9 +181,4 @@ def run_config_from_prefect(run_config: object) -> dict[str, Any]:
         raise InvalidInputError(f"expected a prefect RunConfig, got {_describe(run_config)}")
     prefect_run_config: Any = run_config
     name = type(run_config).__name__
-    serialized = _prefect_call(
-        prefect_run_config.serialize,
-        InvalidInputError,
-        f"Prefect cannot serialize the {name} run config",
-    )
-    return _plain_json(serialized, InvalidInputError, f"the serialized {name} run config")
+    return _serialized(prefect_run_config.serialize, InvalidInputError, f"the {name} run config")
