@@ -12,10 +12,17 @@ Precedence, highest first:
 ``~/.prefect`` is ``PREFECT__HOME_DIR`` when set. Values in config.toml that still
 hold Prefect's ``${...}`` interpolations are ignored (they only make sense inside Prefect).
 Which source supplied the server URL and the credentials is logged at DEBUG.
+
+The sources are merged here rather than by pydantic-settings, whose import alone costs
+a short-lived process ~45 ms: environment variables are read as pydantic-settings reads
+them with ``env_prefix="PREFECT__"``, ``env_nested_delimiter="__"`` and
+``case_sensitive=False`` (a section may also be given whole, as a JSON object), and
+each source is deep-merged over the ones below it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tomllib
@@ -23,12 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    InitSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 from ._exceptions import ConfigurationError
 from ._types import Backend
@@ -78,20 +79,31 @@ class ServerSettings(BaseModel):
     ui: ServerUISettings = ServerUISettings()
 
 
-class Settings(BaseSettings):
-    """Prefect's client-side configuration keys, typed."""
+class Settings(BaseModel):
+    """Prefect's client-side configuration keys, typed.
 
-    model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX,
-        env_nested_delimiter="__",
-        case_sensitive=False,
-        extra="ignore",
-    )
+    ``Settings(**values)`` reads the sources in precedence order: ``values`` (nested
+    dicts), then ``PREFECT__*`` environment variables, then ``backend.toml`` and
+    ``config.toml``, then the defaults below.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     backend: Backend = "cloud"
     home_dir: Path = Path(DEFAULT_HOME_DIR)
     cloud: CloudSettings = CloudSettings()
     server: ServerSettings = ServerSettings()
+
+    def __init__(self, /, **values: Any) -> None:
+        merged: dict[str, Any] = {}
+        for source in (
+            _read_toml(user_config_path()),
+            _read_toml(backend_file_path()),
+            _environment_values(),
+            values,
+        ):
+            _deep_update(merged, source)
+        super().__init__(**merged)
 
     @field_validator("home_dir")
     @classmethod
@@ -107,21 +119,82 @@ class Settings(BaseSettings):
             return self.server.endpoint or f"{self.server.host}:{self.server.port}"
         return self.cloud.endpoint
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            InitSettingsSource(settings_cls, _read_toml(backend_file_path())),
-            InitSettingsSource(settings_cls, _read_toml(user_config_path())),
-        )
+
+_SECTIONS = ("cloud", "server")
+"""Top-level keys holding a table: their variable is a JSON object, and ``__`` descends."""
+_NESTED_SECTIONS = {("server", "ui")}
+
+
+def _environment_values() -> dict[str, Any]:
+    """``PREFECT__*`` variables as nested values, read as pydantic-settings reads them.
+
+    Names are case-insensitive; ``PREFECT__CLOUD__API_KEY=k`` is
+    ``{"cloud": {"api_key": "k"}}``. A table's own variable (``PREFECT__CLOUD``,
+    ``PREFECT__SERVER__UI``) holds a JSON object; for a top-level table, the variables
+    naming its keys are merged over it, and within a table later variables replace
+    earlier ones in the environment's order, as pydantic-settings does.
+    """
+    environment = {name.lower(): value for name, value in os.environ.items()}
+    prefix = ENV_PREFIX.lower()
+    values: dict[str, Any] = {}
+    for key in Settings.model_fields:
+        value = environment.get(prefix + key)
+        if key not in _SECTIONS:
+            if value is not None:
+                values[key] = value
+            continue
+        nested = _nested_values(key, environment)
+        if value is None:
+            if nested:
+                values[key] = nested
+            continue
+        section = _json_section(prefix + key, value)
+        values[key] = _deep_update(section, nested) if isinstance(section, dict) else section
+    return values
+
+
+def _nested_values(section: str, environment: dict[str, str]) -> dict[str, Any]:
+    """The ``PREFECT__<SECTION>__...`` variables of one table, nested by ``__``."""
+    prefix = f"{ENV_PREFIX.lower()}{section}__"
+    nested: dict[str, Any] = {}
+    for name, value in environment.items():
+        if not name.startswith(prefix):
+            continue
+        *keys, last_key = name[len(prefix) :].split("__")
+        node: Any = nested
+        for key in keys:
+            if isinstance(node, dict):
+                node = node.setdefault(key, {})
+        parsed: Any = value
+        if value and not keys and (section, last_key) in _NESTED_SECTIONS:
+            parsed = _json_section(name, value)
+        if isinstance(node, dict):
+            node[last_key] = parsed
+    return nested
+
+
+def _json_section(name: str, value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError as err:
+        raise ConfigurationError(
+            f"environment variable {name.upper()} must hold a JSON object: {err}"
+        ) from None
+
+
+def _deep_update(target: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``update`` into ``target`` in place, section by section; ``update`` wins."""
+    for key, value in update.items():
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _deep_update(current, value)
+        else:
+            target[key] = _copied(value)
+    return target
+
+
+def _copied(value: Any) -> Any:
+    return {key: _copied(item) for key, item in value.items()} if isinstance(value, dict) else value
 
 
 def home_dir() -> Path:
