@@ -232,7 +232,7 @@ def _literal(value: object, path: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(str(value))
+        return json.dumps(value)  # a str-valued Enum member renders its value
     if isinstance(value, int):
         return str(int(value))
     if isinstance(value, float):

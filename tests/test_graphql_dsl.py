@@ -17,6 +17,7 @@ import uuid
 import warnings
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import Enum, IntEnum
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -397,6 +398,19 @@ def test_argument_literals() -> None:
 )
 def test_with_args_renders_as_prefect_does(value: dict[str, Any]) -> None:
     assert with_args("field", value) == prefect_graphql.with_args("field", value)
+
+
+class Level(str, Enum):  # noqa: UP042 - its str() is "Level.INFO", not the value
+    INFO = "INFO"
+
+
+class Priority(IntEnum):
+    HIGH = 1
+
+
+def test_str_and_int_enum_members_render_their_values() -> None:
+    document = "{ " + with_args("f", {"level": Level.INFO, "priority": Priority.HIGH}) + " }"
+    assert argument_values(document) == {"level": "INFO", "priority": 1}
 
 
 def test_with_args_takes_argument_text_verbatim() -> None:
