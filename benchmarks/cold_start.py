@@ -1,0 +1,360 @@
+"""Cold start: what a fresh process pays to import, build a client and make one typed call.
+
+    python benchmarks/cold_start.py            # full run, writes its section of RESULTS.md
+    python benchmarks/cold_start.py --smoke    # tiny counts, prints the table only (CI)
+
+Short-lived processes (agents, flow runs) make a handful of calls, so start-up matters
+as much as per-call overhead. Every program below runs in a fresh interpreter against
+the canned loopback server of ``benchmarks/run.py``, and the programs take turns
+(round after round, in a rotating order) so that a noisy machine slows them alike;
+the table shows medians of the wall time from spawn to exit and their ratios, all
+from one run. The floor is the least a typed client could cost: import httpx and
+pydantic, one POST, ``json.loads``. Prefect 1.4.1's ``Client`` is measured the same
+way when it is installed. Numbers are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import httpx
+from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
+from run import CANNED, RESULTS, RUN_ID, CannedServer, Row, per_call_ms, table
+
+from prefect_gql import AsyncClient, Client
+
+SECTION_TITLE = "## Cold start"
+COLD_START_TARGET = 1.5
+PREFECT_SPEEDUP_TARGET = 2.0
+PER_CALL_TARGET = 1.1
+PREFECT_VERSION = "1.4.1"
+
+# Prefect 1.4.1 sends literal GraphQL without an operation name; the canned server picks
+# answers by a name found in the request body, so its query is answered by its root field.
+CANNED.setdefault(b"flow_run_by_pk", CANNED[b"GetFlowRunInfo"])
+
+_INFO_BODY = (
+    "{'query': "
+    + repr(GET_FLOW_RUN_INFO_GQL)
+    + ", 'operationName': 'GetFlowRunInfo', 'variables': {'id': RUN_ID}}"
+)
+
+# Each program reads the server URL and run id from argv, makes one call and checks the
+# answer, so a program that silently did less cannot look fast.
+FLOOR = f"""
+import json, sys
+import httpx, pydantic
+URL, RUN_ID = sys.argv[1:3]
+with httpx.Client() as http:
+    data = json.loads(http.post(URL, json={_INFO_BODY}).content)
+assert data["data"]["flow_run_by_pk"]["id"] == RUN_ID
+"""
+
+ASYNC_FLOOR = f"""
+import asyncio, json, sys
+import httpx, pydantic
+URL, RUN_ID = sys.argv[1:3]
+async def main():
+    async with httpx.AsyncClient() as http:
+        return json.loads((await http.post(URL, json={_INFO_BODY})).content)
+data = asyncio.run(main())
+assert data["data"]["flow_run_by_pk"]["id"] == RUN_ID
+"""
+
+PREFECT_GQL_CLIENT = """
+import sys
+from prefect_gql import Client
+URL, RUN_ID = sys.argv[1:3]
+with Client(URL, backend="server") as client:
+    info = client.get_flow_run_info(RUN_ID)
+assert info.id == RUN_ID and info.state.is_running()
+"""
+
+PREFECT_GQL_ASYNC_CLIENT = """
+import asyncio, sys
+from prefect_gql import AsyncClient
+URL, RUN_ID = sys.argv[1:3]
+async def main():
+    async with AsyncClient(URL, backend="server") as client:
+        return await client.get_flow_run_info(RUN_ID)
+info = asyncio.run(main())
+assert info.id == RUN_ID and info.state.is_running()
+"""
+
+# The backend and endpoint come from the environment (see _prefect_environment).
+PREFECT_CLIENT = """
+import sys
+from prefect import Client
+URL, RUN_ID = sys.argv[1:3]
+info = Client(api_server=URL).get_flow_run_info(RUN_ID)
+assert info.id == RUN_ID and info.state.is_running()
+"""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A fresh-interpreter program, with the environment it needs besides ``PREFECT__*``."""
+
+    name: str
+    code: str
+    environment: tuple[tuple[str, str], ...] = ()
+
+
+def prefect_installed() -> bool:
+    """Whether Prefect 1.4.1 itself is importable here (it is a test dependency)."""
+    try:
+        return metadata.version("prefect") == PREFECT_VERSION
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def _prefect_environment(url: str) -> tuple[tuple[str, str], ...]:
+    return (("PREFECT__BACKEND", "server"), ("PREFECT__SERVER__ENDPOINT", url.rstrip("/")))
+
+
+def _clean_environment(home: str) -> dict[str, str]:
+    """This machine's environment without ``PREFECT__*`` and with an empty Prefect home."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("PREFECT__")
+    }
+    environment["PREFECT__HOME_DIR"] = home
+    return environment
+
+
+def run_program(program: Program, url: str, home: str) -> float:
+    """Wall time in ms of one fresh interpreter running ``program``, spawn to exit."""
+    environment = _clean_environment(home) | dict(program.environment)
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", program.code, url, RUN_ID],
+        env=environment,
+        cwd=home,  # not the repository: ``-c`` puts the working directory on sys.path
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    elapsed = (time.perf_counter() - started) * 1000
+    if result.returncode != 0:
+        raise RuntimeError(f"{program.name} failed:\n{result.stderr}")
+    return elapsed
+
+
+def cold_starts(programs: Sequence[Program], url: str, rounds: int) -> dict[str, float]:
+    """Median wall time per program; each round runs every program once, rotating the order."""
+    samples: dict[str, list[float]] = {program.name: [] for program in programs}
+    with tempfile.TemporaryDirectory() as home:
+        for program in programs:  # warm the OS file cache; not counted
+            run_program(program, url, home)
+        for round_index in range(rounds):
+            shift = round_index % len(programs)
+            for program in [*programs[shift:], *programs[:shift]]:
+                samples[program.name].append(run_program(program, url, home))
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
+    programs = [
+        Program("floor", FLOOR),
+        Program("async floor", ASYNC_FLOOR),
+        Program("Client", PREFECT_GQL_CLIENT),
+        Program("AsyncClient", PREFECT_GQL_ASYNC_CLIENT),
+    ]
+    if with_prefect:
+        programs.append(Program("Prefect", PREFECT_CLIENT, _prefect_environment(url)))
+    medians = cold_starts(programs, url, rounds)
+    floor, async_floor = medians["floor"], medians["async floor"]
+    rows = [
+        Row(
+            "cold start floor: import httpx + pydantic, one POST, json.loads",
+            f"{floor:.0f} ms",
+            f"async (httpx.AsyncClient in asyncio.run): {async_floor:.0f} ms",
+        )
+    ]
+    for name, own_floor, floor_name in (
+        ("Client", floor, "floor"),
+        ("AsyncClient", async_floor, "async floor"),
+    ):
+        ratio = medians[name] / own_floor
+        verdict = "within target" if ratio <= COLD_START_TARGET else "ABOVE target"
+        value = f"{medians[name]:.0f} ms = {ratio:.2f}x {floor_name}"
+        if own_floor != floor:
+            value += f" ({medians[name] / floor:.2f}x the sync floor)"
+        rows.append(
+            Row(
+                f"cold start prefect_gql {name}: import + construct + get_flow_run_info",
+                value,
+                f"target <= {COLD_START_TARGET}x: {verdict}",
+            )
+        )
+    if with_prefect:
+        prefect = medians["Prefect"]
+        speedup = prefect / medians["Client"]
+        verdict = "within target" if speedup >= PREFECT_SPEEDUP_TARGET else "BELOW target"
+        rows.append(
+            Row(
+                f"cold start Prefect {PREFECT_VERSION} Client: same program",
+                f"{prefect:.0f} ms = {prefect / floor:.2f}x floor; "
+                f"prefect_gql Client is {speedup:.2f}x faster",
+                f"target >= {PREFECT_SPEEDUP_TARGET}x faster: {verdict}",
+            )
+        )
+    return rows
+
+
+def interleaved_per_call_ms(calls: dict[str, Callable[[], object]], count: int) -> dict[str, float]:
+    """Median ms per call of each callable, measured in alternating blocks of ``count // 5``."""
+    blocks = 5
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(blocks):
+        for name, call in calls.items():
+            samples[name].append(per_call_ms(call, max(1, count // blocks)))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def per_call_rows(server: CannedServer, count: int, *, with_prefect: bool) -> list[Row]:
+    """Per-call cost, warm, of get_flow_run_info: bare httpx, prefect_gql, Prefect 1.4.1."""
+    body: dict[str, Any] = {
+        "query": GET_FLOW_RUN_INFO_GQL,
+        "operationName": "GetFlowRunInfo",
+        "variables": {"id": RUN_ID},
+    }
+    rows = []
+    with httpx.Client() as bare, Client(server.url, backend="server") as client:
+        calls: dict[str, Callable[[], object]] = {
+            "bare": lambda: bare.post(server.url, json=body).json(),
+            "Client": lambda: client.get_flow_run_info(RUN_ID),
+        }
+        if with_prefect:
+            calls["Prefect"] = _prefect_call(server.url)
+        medians = interleaved_per_call_ms(calls, count)
+    ratio = medians["Client"] / medians["bare"]
+    verdict = "within target" if ratio <= PER_CALL_TARGET else "ABOVE target"
+    rows.append(
+        Row(
+            "per call Client.get_flow_run_info (warm, median)",
+            f"{medians['Client']:.3f} ms vs bare httpx {medians['bare']:.3f} ms = {ratio:.2f}x",
+            f"target <= {PER_CALL_TARGET}x: {verdict}",
+        )
+    )
+    rows.append(_async_per_call_row(server, count, body))
+    if with_prefect:
+        prefect = medians["Prefect"]
+        rows.append(
+            Row(
+                f"per call Prefect {PREFECT_VERSION} Client.get_flow_run_info (warm, median)",
+                f"{prefect:.3f} ms = {prefect / medians['bare']:.2f}x bare httpx",
+                f"prefect_gql Client is {prefect / medians['Client']:.2f}x faster per call",
+            )
+        )
+    return rows
+
+
+def _async_per_call_row(server: CannedServer, count: int, body: dict[str, Any]) -> Row:
+    async def measure() -> dict[str, float]:
+        samples: dict[str, list[float]] = {"bare": [], "AsyncClient": []}
+        async with (
+            httpx.AsyncClient() as bare,
+            AsyncClient(server.url, backend="server") as client,
+        ):
+
+            async def bare_call() -> object:
+                return (await bare.post(server.url, json=body)).json()
+
+            async def typed_call() -> object:
+                return await client.get_flow_run_info(RUN_ID)
+
+            for call in (bare_call, typed_call):  # warm-up, not counted
+                for _ in range(min(50, count)):
+                    await call()
+            for _ in range(5):
+                for name, call in (("bare", bare_call), ("AsyncClient", typed_call)):
+                    block = []
+                    for _ in range(max(1, count // 5)):
+                        started = time.perf_counter_ns()
+                        await call()
+                        block.append(time.perf_counter_ns() - started)
+                    samples[name].append(statistics.median(block) / 1e6)
+        return {name: statistics.median(values) for name, values in samples.items()}
+
+    medians = asyncio.run(measure())
+    ratio = medians["AsyncClient"] / medians["bare"]
+    verdict = "within target" if ratio <= PER_CALL_TARGET else "ABOVE target"
+    return Row(
+        "per call AsyncClient.get_flow_run_info (warm, median)",
+        f"{medians['AsyncClient']:.3f} ms vs bare httpx {medians['bare']:.3f} ms = {ratio:.2f}x",
+        f"target <= {PER_CALL_TARGET}x: {verdict}",
+    )
+
+
+def _prefect_call(url: str) -> Callable[[], object]:
+    """Prefect 1.4.1's ``Client.get_flow_run_info`` against ``url``, configured by env."""
+    for name, value in _prefect_environment(url):
+        os.environ[name] = value
+    from prefect import Client as PrefectClient  # noqa: PLC0415 - optional, and slow to import
+
+    prefect_client: Any = PrefectClient(api_server=url)
+    return lambda: prefect_client.get_flow_run_info(RUN_ID)
+
+
+def write_section(report: str) -> None:
+    """Replace (or append) this benchmark's section at the end of RESULTS.md, nothing else."""
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    section = (
+        f"{SECTION_TITLE}\n\n"
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}, with "
+        "`python benchmarks/cold_start.py` (fresh interpreters taking turns against the "
+        "canned loopback server; wall time from spawn to exit, medians).\n\n" + report + "\n"
+    )
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = text.find(f"\n{SECTION_TITLE}\n")
+    if start >= 0:
+        following = text.find("\n## ", start + 1)
+        rest = text[following:] if following >= 0 else ""
+        text = text[:start].rstrip("\n") + "\n\n" + section + rest
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    RESULTS.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny counts; do not write RESULTS.md")
+    parser.add_argument(
+        "--no-prefect",
+        action="store_true",
+        help=f"skip Prefect {PREFECT_VERSION} even if installed",
+    )
+    args = parser.parse_args()
+    rounds, calls = (1, 20) if args.smoke else (15, 2_000)
+    with_prefect = prefect_installed() and not args.no_prefect
+    with CannedServer() as server:
+        rows = cold_start_rows(server.url, rounds, with_prefect=with_prefect)
+        rows += per_call_rows(server, calls, with_prefect=with_prefect)
+        gc.collect()  # Prefect drops a requests.Session per call; close their sockets now
+    report = table(rows)
+    print(report)
+    if not args.smoke:
+        write_section(report)
+
+
+if __name__ == "__main__":
+    main()
