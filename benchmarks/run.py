@@ -33,7 +33,7 @@ import httpx
 from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL, SET_FLOW_RUN_STATES_GQL
 
 from prefect_gql import AsyncClient, Client, Running
-from prefect_gql._retry import DEFAULT_MAX_CONNECTIONS
+from prefect_gql._constants import DEFAULT_MAX_CONNECTIONS
 
 RUN_ID = "33333333-3333-3333-3333-333333333333"
 RESULTS = Path(__file__).with_name("RESULTS.md")

@@ -7,7 +7,6 @@ embedded local server and points this script at it).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID
 
 from prefect_gql import Client, EdgeSpec, FlowSpec, Running, Success, TaskSpec
 
@@ -48,7 +47,7 @@ def main() -> None:
         client.set_flow_run_state(run_id, Success(message="all tasks done"), version=run.version)
 
         final = client.get_flow_run_info(run_id)
-        logs = client.operations.get_flow_run_logs(flow_run_id=UUID(final.id)).log
+        logs = client.operations.get_flow_run_logs(flow_run_id=final.id).log
         print(f"flow run {final.name} ({final.id}): {final.state.type} - {final.state.message}")
         for task_run in final.task_runs:
             print(

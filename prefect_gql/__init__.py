@@ -15,156 +15,338 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._async_client import AsyncClient
-    from ._client import Client
+    from ._async_client import (
+        AsyncClient as AsyncClient,
+    )
+    from ._client import (
+        Client as Client,
+    )
+    from ._constants import (
+        DEFAULT_CORE_VERSION as DEFAULT_CORE_VERSION,
+    )
+    from ._constants import (
+        DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS,
+    )
+    from ._constants import (
+        DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES,
+    )
+    from ._constants import (
+        DEFAULT_TIMEOUT as DEFAULT_TIMEOUT,
+    )
+    from ._constants import (
+        INITIAL_RETRY_DELAY as INITIAL_RETRY_DELAY,
+    )
+    from ._constants import (
+        LOG_BATCH_SIZE as LOG_BATCH_SIZE,
+    )
+    from ._constants import (
+        MAX_RETRY_AFTER as MAX_RETRY_AFTER,
+    )
+    from ._constants import (
+        MAX_RETRY_DELAY as MAX_RETRY_DELAY,
+    )
+    from ._constants import (
+        REGISTRATION_BATCH_SIZE as REGISTRATION_BATCH_SIZE,
+    )
     from ._exceptions import (
-        APIConnectionError,
-        APIResponseError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        ClientError,
-        ConfigurationError,
-        GraphQLErrorDetail,
-        InvalidInputError,
-        InvalidStateError,
-        LogWriteError,
-        NotFoundError,
-        OperationFailedError,
-        PrefectGQLError,
-        VersionLockError,
+        APIConnectionError as APIConnectionError,
     )
-    from ._flow import EdgeSpec, FlowSpec, ParameterSpec, TaskSpec, compress_flow, decompress_flow
-    from ._models import FlowRunInfo, LogEntry, ProjectInfo, TaskRunInfo
-    from ._retry import (
-        DEFAULT_MAX_CONNECTIONS,
-        DEFAULT_MAX_RETRIES,
-        DEFAULT_TIMEOUT,
-        INITIAL_RETRY_DELAY,
-        MAX_RETRY_AFTER,
-        MAX_RETRY_DELAY,
+    from ._exceptions import (
+        APIResponseError as APIResponseError,
     )
-    from ._settings import Settings, load_settings
+    from ._exceptions import (
+        APIStatusError as APIStatusError,
+    )
+    from ._exceptions import (
+        APITimeoutError as APITimeoutError,
+    )
+    from ._exceptions import (
+        AuthenticationError as AuthenticationError,
+    )
+    from ._exceptions import (
+        ClientError as ClientError,
+    )
+    from ._exceptions import (
+        ConfigurationError as ConfigurationError,
+    )
+    from ._exceptions import (
+        GraphQLErrorDetail as GraphQLErrorDetail,
+    )
+    from ._exceptions import (
+        InvalidInputError as InvalidInputError,
+    )
+    from ._exceptions import (
+        InvalidStateError as InvalidStateError,
+    )
+    from ._exceptions import (
+        LogWriteError as LogWriteError,
+    )
+    from ._exceptions import (
+        NotFoundError as NotFoundError,
+    )
+    from ._exceptions import (
+        OperationFailedError as OperationFailedError,
+    )
+    from ._exceptions import (
+        PrefectGQLError as PrefectGQLError,
+    )
+    from ._exceptions import (
+        VersionLockError as VersionLockError,
+    )
+    from ._flow import (
+        EdgeSpec as EdgeSpec,
+    )
+    from ._flow import (
+        FlowSpec as FlowSpec,
+    )
+    from ._flow import (
+        ParameterSpec as ParameterSpec,
+    )
+    from ._flow import (
+        TaskSpec as TaskSpec,
+    )
+    from ._flow import (
+        compress_flow as compress_flow,
+    )
+    from ._flow import (
+        decompress_flow as decompress_flow,
+    )
+    from ._models import (
+        FlowRunInfo as FlowRunInfo,
+    )
+    from ._models import (
+        LogEntry as LogEntry,
+    )
+    from ._models import (
+        ProjectInfo as ProjectInfo,
+    )
+    from ._models import (
+        TaskRunInfo as TaskRunInfo,
+    )
+    from ._models import (
+        TenantInfo as TenantInfo,
+    )
+    from ._settings import (
+        Settings as Settings,
+    )
+    from ._settings import (
+        load_settings as load_settings,
+    )
     from ._states import (
-        AnyResult,
-        AnyState,
-        AzureResult,
-        Cached,
-        Cancelled,
-        Cancelling,
-        ClientFailed,
-        ConstantResult,
-        CustomResult,
-        Failed,
-        Finished,
-        GCSResult,
-        LocalResult,
-        Looped,
-        Mapped,
-        NoResultType,
-        Paused,
-        Pending,
-        PrefectResult,
-        Queued,
-        Result,
-        ResultHandlerResult,
-        Resume,
-        Retrying,
-        Running,
-        S3Result,
-        SafeResult,
-        Scheduled,
-        SecretResult,
-        Skipped,
-        State,
-        Submitted,
-        Success,
-        TimedOut,
-        TriggerFailed,
-        ValidationFailed,
-        parse_state,
+        AnyResult as AnyResult,
     )
-    from ._version import __version__
+    from ._states import (
+        AnyState as AnyState,
+    )
+    from ._states import (
+        AzureResult as AzureResult,
+    )
+    from ._states import (
+        Cached as Cached,
+    )
+    from ._states import (
+        Cancelled as Cancelled,
+    )
+    from ._states import (
+        Cancelling as Cancelling,
+    )
+    from ._states import (
+        ClientFailed as ClientFailed,
+    )
+    from ._states import (
+        ConstantResult as ConstantResult,
+    )
+    from ._states import (
+        CustomResult as CustomResult,
+    )
+    from ._states import (
+        Failed as Failed,
+    )
+    from ._states import (
+        Finished as Finished,
+    )
+    from ._states import (
+        GCSResult as GCSResult,
+    )
+    from ._states import (
+        LocalResult as LocalResult,
+    )
+    from ._states import (
+        Looped as Looped,
+    )
+    from ._states import (
+        Mapped as Mapped,
+    )
+    from ._states import (
+        NoResultType as NoResultType,
+    )
+    from ._states import (
+        Paused as Paused,
+    )
+    from ._states import (
+        Pending as Pending,
+    )
+    from ._states import (
+        PrefectResult as PrefectResult,
+    )
+    from ._states import (
+        Queued as Queued,
+    )
+    from ._states import (
+        Result as Result,
+    )
+    from ._states import (
+        ResultHandlerResult as ResultHandlerResult,
+    )
+    from ._states import (
+        Resume as Resume,
+    )
+    from ._states import (
+        Retrying as Retrying,
+    )
+    from ._states import (
+        Running as Running,
+    )
+    from ._states import (
+        S3Result as S3Result,
+    )
+    from ._states import (
+        SafeResult as SafeResult,
+    )
+    from ._states import (
+        Scheduled as Scheduled,
+    )
+    from ._states import (
+        SecretResult as SecretResult,
+    )
+    from ._states import (
+        Skipped as Skipped,
+    )
+    from ._states import (
+        State as State,
+    )
+    from ._states import (
+        Submitted as Submitted,
+    )
+    from ._states import (
+        Success as Success,
+    )
+    from ._states import (
+        TimedOut as TimedOut,
+    )
+    from ._states import (
+        TriggerFailed as TriggerFailed,
+    )
+    from ._states import (
+        ValidationFailed as ValidationFailed,
+    )
+    from ._states import (
+        parse_state as parse_state,
+    )
+    from ._version import (
+        __version__ as __version__,
+    )
 
-_LAZY_IMPORTS = {
-    "APIConnectionError": "._exceptions",
-    "APIResponseError": "._exceptions",
-    "APIStatusError": "._exceptions",
-    "APITimeoutError": "._exceptions",
-    "AnyResult": "._states",
-    "AnyState": "._states",
-    "AsyncClient": "._async_client",
-    "AuthenticationError": "._exceptions",
-    "AzureResult": "._states",
-    "Cached": "._states",
-    "Cancelled": "._states",
-    "Cancelling": "._states",
-    "Client": "._client",
-    "ClientError": "._exceptions",
-    "ClientFailed": "._states",
-    "ConfigurationError": "._exceptions",
-    "ConstantResult": "._states",
-    "CustomResult": "._states",
-    "DEFAULT_MAX_CONNECTIONS": "._retry",
-    "DEFAULT_MAX_RETRIES": "._retry",
-    "DEFAULT_TIMEOUT": "._retry",
-    "EdgeSpec": "._flow",
-    "Failed": "._states",
-    "Finished": "._states",
-    "FlowRunInfo": "._models",
-    "FlowSpec": "._flow",
-    "GCSResult": "._states",
-    "GraphQLErrorDetail": "._exceptions",
-    "INITIAL_RETRY_DELAY": "._retry",
-    "InvalidInputError": "._exceptions",
-    "InvalidStateError": "._exceptions",
-    "LocalResult": "._states",
-    "LogEntry": "._models",
-    "LogWriteError": "._exceptions",
-    "Looped": "._states",
-    "MAX_RETRY_AFTER": "._retry",
-    "MAX_RETRY_DELAY": "._retry",
-    "Mapped": "._states",
-    "NoResultType": "._states",
-    "NotFoundError": "._exceptions",
-    "OperationFailedError": "._exceptions",
-    "ParameterSpec": "._flow",
-    "Paused": "._states",
-    "Pending": "._states",
-    "PrefectGQLError": "._exceptions",
-    "PrefectResult": "._states",
-    "ProjectInfo": "._models",
-    "Queued": "._states",
-    "Result": "._states",
-    "ResultHandlerResult": "._states",
-    "Resume": "._states",
-    "Retrying": "._states",
-    "Running": "._states",
-    "S3Result": "._states",
-    "SafeResult": "._states",
-    "Scheduled": "._states",
-    "SecretResult": "._states",
-    "Settings": "._settings",
-    "Skipped": "._states",
-    "State": "._states",
-    "Submitted": "._states",
-    "Success": "._states",
-    "TaskRunInfo": "._models",
-    "TaskSpec": "._flow",
-    "TimedOut": "._states",
-    "TriggerFailed": "._states",
-    "ValidationFailed": "._states",
-    "VersionLockError": "._exceptions",
-    "__version__": "._version",
-    "compress_flow": "._flow",
-    "decompress_flow": "._flow",
-    "load_settings": "._settings",
-    "parse_state": "._states",
+# Module -> the public names it defines; the TYPE_CHECKING imports above say the same
+# for type checkers (tests/test_surface.py checks that the two agree).
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "._async_client": ("AsyncClient",),
+    "._client": ("Client",),
+    "._constants": (
+        "DEFAULT_CORE_VERSION",
+        "DEFAULT_MAX_CONNECTIONS",
+        "DEFAULT_MAX_RETRIES",
+        "DEFAULT_TIMEOUT",
+        "INITIAL_RETRY_DELAY",
+        "LOG_BATCH_SIZE",
+        "MAX_RETRY_AFTER",
+        "MAX_RETRY_DELAY",
+        "REGISTRATION_BATCH_SIZE",
+    ),
+    "._exceptions": (
+        "APIConnectionError",
+        "APIResponseError",
+        "APIStatusError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "ClientError",
+        "ConfigurationError",
+        "GraphQLErrorDetail",
+        "InvalidInputError",
+        "InvalidStateError",
+        "LogWriteError",
+        "NotFoundError",
+        "OperationFailedError",
+        "PrefectGQLError",
+        "VersionLockError",
+    ),
+    "._flow": (
+        "EdgeSpec",
+        "FlowSpec",
+        "ParameterSpec",
+        "TaskSpec",
+        "compress_flow",
+        "decompress_flow",
+    ),
+    "._models": (
+        "FlowRunInfo",
+        "LogEntry",
+        "ProjectInfo",
+        "TaskRunInfo",
+        "TenantInfo",
+    ),
+    "._settings": (
+        "Settings",
+        "load_settings",
+    ),
+    "._states": (
+        "AnyResult",
+        "AnyState",
+        "AzureResult",
+        "Cached",
+        "Cancelled",
+        "Cancelling",
+        "ClientFailed",
+        "ConstantResult",
+        "CustomResult",
+        "Failed",
+        "Finished",
+        "GCSResult",
+        "LocalResult",
+        "Looped",
+        "Mapped",
+        "NoResultType",
+        "Paused",
+        "Pending",
+        "PrefectResult",
+        "Queued",
+        "Result",
+        "ResultHandlerResult",
+        "Resume",
+        "Retrying",
+        "Running",
+        "S3Result",
+        "SafeResult",
+        "Scheduled",
+        "SecretResult",
+        "Skipped",
+        "State",
+        "Submitted",
+        "Success",
+        "TimedOut",
+        "TriggerFailed",
+        "ValidationFailed",
+        "parse_state",
+    ),
+    "._version": ("__version__",),
 }
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)  # noqa: PLE0605 - checked against the imports by a test
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY_IMPORTS.get(name)
+    module = _MODULE_OF.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
@@ -173,81 +355,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
-
-
-__all__ = [
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "INITIAL_RETRY_DELAY",
-    "MAX_RETRY_AFTER",
-    "MAX_RETRY_DELAY",
-    "APIConnectionError",
-    "APIResponseError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AnyResult",
-    "AnyState",
-    "AsyncClient",
-    "AuthenticationError",
-    "AzureResult",
-    "Cached",
-    "Cancelled",
-    "Cancelling",
-    "Client",
-    "ClientError",
-    "ClientFailed",
-    "ConfigurationError",
-    "ConstantResult",
-    "CustomResult",
-    "EdgeSpec",
-    "Failed",
-    "Finished",
-    "FlowRunInfo",
-    "FlowSpec",
-    "GCSResult",
-    "GraphQLErrorDetail",
-    "InvalidInputError",
-    "InvalidStateError",
-    "LocalResult",
-    "LogEntry",
-    "LogWriteError",
-    "Looped",
-    "Mapped",
-    "NoResultType",
-    "NotFoundError",
-    "OperationFailedError",
-    "ParameterSpec",
-    "Paused",
-    "Pending",
-    "PrefectGQLError",
-    "PrefectResult",
-    "ProjectInfo",
-    "Queued",
-    "Result",
-    "ResultHandlerResult",
-    "Resume",
-    "Retrying",
-    "Running",
-    "S3Result",
-    "SafeResult",
-    "Scheduled",
-    "SecretResult",
-    "Settings",
-    "Skipped",
-    "State",
-    "Submitted",
-    "Success",
-    "TaskRunInfo",
-    "TaskSpec",
-    "TimedOut",
-    "TriggerFailed",
-    "ValidationFailed",
-    "VersionLockError",
-    "__version__",
-    "compress_flow",
-    "decompress_flow",
-    "load_settings",
-    "parse_state",
-]
+    return __all__

@@ -1,7 +1,7 @@
 """What ``Client`` and ``AsyncClient`` share that involves no network I/O.
 
-Resolving settings and credentials, local-only methods (headers, credential
-files), ``with_options`` and a secret-free ``repr``.
+Resolving settings and credentials, the documented methods (``ClientMethods``), the
+local-only ones (headers, credential files), ``with_options`` and a secret-free ``repr``.
 """
 
 from __future__ import annotations
@@ -16,25 +16,23 @@ from prefect_gql_generated.client import AsyncOperations, Operations
 from pydantic import SecretStr
 
 from ._auth import PrefectAuth, TokenState
-from ._core import ClientConfig, Plan, graphql_exchange
+from ._constants import DEFAULT_CORE_VERSION, DEFAULT_TIMEOUT
+from ._core import AfterHook, ClientConfig, Plan
 from ._disk import (
-    AUTH_FILE_HEADER,
-    auth_file_path,
-    auth_table_key,
-    read_toml_file,
-    write_private_toml,
+    load_api_token_settings,
+    load_auth_table,
+    save_api_token_settings,
+    save_auth_table,
 )
 from ._exceptions import ConfigurationError
-from ._plans import load_api_token_settings, logout_from_tenant, save_api_token, valid_uuid
-from ._retry import DEFAULT_TIMEOUT, RetryPolicy
+from ._plans import ClientMethods
+from ._retry import RetryPolicy
 from ._types import Backend
+from ._validation import valid_uuid
 
-__all__ = ["DEFAULT_CORE_VERSION", "BaseClient"]
+__all__ = ["BaseClient"]
 
 logger = logging.getLogger("prefect_gql")
-
-DEFAULT_CORE_VERSION = "1.4.1"
-"""Sent as ``X-PREFECT-CORE-VERSION`` and as the ``__version__`` of serialized states."""
 
 
 def _timeout(value: float | httpx.Timeout | None, default: float | None) -> httpx.Timeout:
@@ -51,33 +49,7 @@ HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 OperationsT = TypeVar("OperationsT", Operations, AsyncOperations)
 
 
-class _OperationsTransport:
-    """What the generated operations send through: the client's retrying exchange.
-
-    For ``AsyncClient`` the client's ``_run`` is a coroutine function, so ``execute``
-    returns an awaitable, which is what ``AsyncOperations`` awaits.
-    """
-
-    def __init__(self, client: BaseClient[Any, Any]) -> None:
-        self._client = client
-
-    def execute(
-        self, query: str, operation_name: str, variables: dict[str, Any], **options: Any
-    ) -> Any:
-        """``options``: the ``headers`` and ``token`` given to the operation method."""
-        return self._client._run(
-            graphql_exchange(
-                self._client._config,
-                query,
-                operation_name,
-                variables,
-                headers=options.get("headers"),
-                token=options.get("token"),
-            )
-        )
-
-
-class BaseClient(Generic[HttpT, OperationsT]):
+class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
     """Settings, credentials and local state of a client; see ``Client`` for the arguments."""
 
     _config: ClientConfig
@@ -122,14 +94,12 @@ class BaseClient(Generic[HttpT, OperationsT]):
             logger.warning("both an API key and an API token are configured; using the API key")
             token = None
         if key is None and token is None:
-            stored = read_toml_file(auth_file_path(settings.home_dir)).get(
-                auth_table_key(server), {}
-            )
-            if isinstance(stored.get("api_key"), str):
+            stored = load_auth_table(settings.home_dir, server)
+            if "api_key" in stored:
                 key = SecretStr(stored["api_key"])
                 tenant = tenant or stored.get("tenant_id")
         if tenant is not None:
-            tenant = str(valid_uuid(tenant, "tenant_id"))
+            tenant = valid_uuid(tenant, "tenant_id")
         if max_retries is not None and max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
         self._config = ClientConfig(
@@ -144,7 +114,9 @@ class BaseClient(Generic[HttpT, OperationsT]):
             ui_endpoint=settings.server.ui.endpoint,
         )
         if key is None and token is None and settings.backend == "cloud":
-            stored_token, active_tenant = load_api_token_settings(self._config)
+            stored_token, active_tenant = load_api_token_settings(
+                self._config.home_dir, self._config.api_server
+            )
             if stored_token is not None:
                 self._config.tokens.api_token = stored_token
                 self._config.tokens.tenant_id = active_tenant
@@ -158,8 +130,8 @@ class BaseClient(Generic[HttpT, OperationsT]):
     def _new_http_client(self) -> HttpT:
         raise NotImplementedError
 
-    def _run(self, plan: Plan[Any]) -> Any:
-        """Perform the plan's effects (sync: the result; async: an awaitable of it)."""
+    def _run(self, plan: Plan[Any], after: AfterHook | None = None) -> Any:
+        """Perform the plan's effects, then ``after`` (sync: the result; async: an awaitable)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -211,7 +183,7 @@ class BaseClient(Generic[HttpT, OperationsT]):
         return clone
 
     def _bind_operations(self) -> None:
-        self.operations = self._operations_class(_OperationsTransport(self))
+        self.operations = self._operations_class(self)
 
     def attach_headers(self, headers: Mapping[str, str]) -> None:
         """Add headers to every later request of this client (e.g. ``X-PREFECT-AGENT-ID``)."""
@@ -219,32 +191,32 @@ class BaseClient(Generic[HttpT, OperationsT]):
 
     def logout_from_tenant(self) -> None:
         """Forget the tenant JWTs and go back to the API token (0.12; local only)."""
-        logout_from_tenant(self._config)
+        tokens = self._config.tokens
+        tokens.tenant_tokens = None
+        tokens.tenant_id = None
+        if tokens.api_token is not None:
+            save_api_token_settings(
+                self._config.home_dir, self._config.api_server, tokens.api_token, None
+            )
 
     def save_api_token(self) -> None:
         """Write the API token to ``~/.prefect/client/<server>/settings.toml`` (mode 0600)."""
-        save_api_token(self._config)
+        tokens = self._config.tokens
+        if tokens.api_token is None:
+            raise ConfigurationError("this client has no API token to save")
+        save_api_token_settings(
+            self._config.home_dir, self._config.api_server, tokens.api_token, tokens.tenant_id
+        )
 
     def save_auth_to_disk(self) -> None:
         """Write the API key and tenant to ``~/.prefect/auth.toml`` (mode 0600), as 1.4.1 does."""
         tokens = self._config.tokens
         if tokens.api_key is None:
             raise ConfigurationError("this client has no API key to save")
-        path = auth_file_path(self._config.home_dir)
-        contents = read_toml_file(path)
-        table: dict[str, str] = {"api_key": tokens.api_key.get_secret_value()}
-        if tokens.tenant_id:
-            table["tenant_id"] = tokens.tenant_id
-        contents[auth_table_key(self._config.api_server)] = table
-        write_private_toml(path, contents, header=AUTH_FILE_HEADER)
+        save_auth_table(
+            self._config.home_dir, self._config.api_server, tokens.api_key, tokens.tenant_id
+        )
 
     def load_auth_from_disk(self) -> dict[str, str]:
         """This API server's table of ``~/.prefect/auth.toml`` (``{}`` if none)."""
-        table = read_toml_file(auth_file_path(self._config.home_dir)).get(
-            auth_table_key(self._config.api_server), {}
-        )
-        return (
-            {str(key): str(value) for key, value in table.items()}
-            if isinstance(table, dict)
-            else {}
-        )
+        return load_auth_table(self._config.home_dir, self._config.api_server)

@@ -1,65 +1,55 @@
 """The I/O-free core shared by ``Client`` and ``AsyncClient``.
 
-Everything a client method does is written once, as a *plan*: a generator that
-yields effects and receives their results. The sync and async clients are thin
-drivers that perform three kinds of effect:
+Every client method is written once, as a *plan*: a generator that yields transport
+effects and receives their outcomes. The clients are thin drivers that perform two
+kinds of effect:
 
-- ``Call``: run one generated operation (``Operations`` / ``AsyncOperations`` method);
 - ``Send``: send one ``httpx.Request`` and return the ``httpx.Response``;
 - ``Sleep``: wait before a retry.
 
-A plan uses ``result = yield from call(Operations.method, ...)`` and gets the
-method's typed result back. Failures of an effect are thrown into the plan at the
-``yield``, so plans use ordinary ``try``/``except``.
+Plans run generated operations with ``answer = yield from config.operations.x(...)``
+(the codegen plugin's ``PlanOperations``), so nothing is dispatched by name. A failure
+of an effect is thrown into the plan at its ``yield``: plans use ordinary ``try``.
+
+``ClientMethod`` turns a plan into a method of both clients: ``Client.x(...)`` runs
+the plan and returns its result, ``AsyncClient.x(...)`` returns an awaitable of it.
+Signature and docstring are the plan's, minus its first (``config``) parameter.
 """
 
 from __future__ import annotations
 
-import logging
-import re
-import time
-from collections.abc import Callable, Generator, Mapping
+import inspect
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 import httpx
-from prefect_gql_generated.client import Operations
-from pydantic import BaseModel, ValidationError
-from pydantic_core import PydanticSerializationError, to_json
+from prefect_gql_generated.client import PlanOperations
 
-from ._auth import EXPLICIT_TOKEN_EXTENSION, TokenState
-from ._exceptions import (
-    APIConnectionError,
-    APIResponseError,
-    APITimeoutError,
-    ClientError,
-    ConfigurationError,
-    InvalidInputError,
-    PrefectGQLError,
-)
-from ._responses import parse_graphql_response, parse_json_response
-from ._retry import RETRY_SAFE_MUTATIONS, RetryPolicy
+from ._auth import TokenState
+from ._exceptions import PrefectGQLError
+from ._retry import RetryPolicy
 from ._types import Backend
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncClient
+    from ._client import Client
 
 __all__ = [
     "EFFECT_FAILURES",
-    "Call",
     "ClientConfig",
+    "ClientMethod",
     "Effect",
     "Plan",
     "Send",
     "Sleep",
     "Stepper",
-    "call",
-    "graphql_exchange",
-    "invalid_answer",
-    "rest_exchange",
 ]
 
-logger = logging.getLogger("prefect_gql")
-
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 P = ParamSpec("P")
 
 
@@ -73,62 +63,40 @@ class Sleep:
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[T]):
-    method: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-    def __iter__(self) -> Generator[Effect, Any, T]:
-        result = yield self
-        return cast(T, result)
-
-
-Effect = Send | Sleep | Call[Any]
+Effect = Send | Sleep
 Plan = Generator[Effect, Any, T]
-EFFECT_FAILURES = (httpx.RequestError, PrefectGQLError, ValidationError)
+EFFECT_FAILURES = (httpx.RequestError, PrefectGQLError)
 """What performing an effect may raise that its plan should see."""
-
-
-def call(
-    method: Callable[Concatenate[Operations, P], T], /, *args: P.args, **kwargs: P.kwargs
-) -> Call[T]:
-    """An effect running ``method`` of the generated operations client, typed as it is."""
-    return Call(method.__name__, args, kwargs)
 
 
 class Stepper(Generic[T]):
     """Advances a plan one effect at a time; the drivers only perform the effects.
 
     ``effect`` is the effect to perform next, or ``None`` once the plan returned
-    ``result``. A failure listed in ``EFFECT_FAILURES`` goes back into the plan (a
-    generated model refusing the answer becomes ``APIResponseError``); any other
-    exception is a bug and propagates from the driver.
+    ``result``. A failure listed in ``EFFECT_FAILURES`` goes back into the plan; any
+    other exception is a bug and propagates from the driver.
     """
+
+    __slots__ = ("_plan", "effect", "result")
 
     def __init__(self, plan: Plan[T]) -> None:
         self._plan = plan
         self.effect: Effect | None = None
         self.result: T | None = None
-        self._advance(lambda: next(plan))
+        self._advance(plan.send, None)
 
     def succeed(self, outcome: Any) -> None:
-        self._advance(lambda: self._plan.send(outcome))
+        self._advance(self._plan.send, outcome)
 
-    def fail(self, error: Exception) -> None:
-        if isinstance(error, ValidationError) and isinstance(self.effect, Call):
-            failure: Exception = invalid_answer(self.effect.method, error)
-            failure.__cause__ = error
-        else:
-            failure = error
-        self._advance(lambda: self._plan.throw(failure))
+    def fail(self, error: BaseException) -> None:
+        self._advance(self._plan.throw, error)
 
-    def _advance(self, step: Callable[[], Effect]) -> None:
+    def _advance(self, step: Callable[[Any], Effect], value: Any) -> None:
         try:
-            self.effect = step()
+            self.effect = step(value)
         except StopIteration as done:
             self.effect = None
-            self.result = cast(T, done.value)
+            self.result = done.value
 
 
 @dataclass(frozen=True)
@@ -156,210 +124,75 @@ class ClientConfig:
     def base_headers(self) -> dict[str, str]:
         return {"X-PREFECT-CORE-VERSION": self.core_version, **self.headers}
 
+    @cached_property
+    def operations(self) -> PlanOperations:
+        """The generated operations as plans sent with this configuration."""
+        from ._exchange import graphql_exchange  # noqa: PLC0415 - _exchange imports this module
 
-_OPERATION_KEYWORD = re.compile(r"^\s*(?:#[^\n]*\n\s*)*(query|mutation|subscription|\{)")
+        def exchange(
+            query: str, operation_name: str, variables: dict[str, Any], **options: Any
+        ) -> Plan[dict[str, Any]]:
+            return graphql_exchange(self, query, operation_name, variables, **options)
 
-
-def is_retry_safe(document: str, operation_name: str | None) -> bool:
-    """Queries are safe to repeat; mutations only when listed as idempotent."""
-    match = _OPERATION_KEYWORD.match(document)
-    if match is None or match.group(1) in ("query", "{"):
-        return True
-    return operation_name in RETRY_SAFE_MUTATIONS
-
-
-def to_json_bytes(value: Any, what: str) -> bytes:
-    """JSON for the wire; models as their set fields by alias (as ariadne-codegen does)."""
-    try:
-        return to_json(_dump_models(value))
-    except PydanticSerializationError as err:
-        raise InvalidInputError(f"{what} is not JSON-serializable: {err}") from err
+        return PlanOperations(exchange)
 
 
-def _dump_models(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    if isinstance(value, Mapping):
-        return {key: _dump_models(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_dump_models(item) for item in value]
-    return value
+AfterHook = Callable[[ClientConfig, Any], None]
+"""Local work after a plan succeeded, done by the shell (e.g. writing a credential file)."""
 
 
-def build_request(
-    config: ClientConfig,
-    method: str,
-    url: str,
-    *,
-    content: bytes | None = None,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-    token: str | None = None,
-) -> httpx.Request:
-    if token is None and config.backend == "cloud" and config.tokens.bearer() is None:
-        raise ConfigurationError(
-            "Prefect Cloud needs credentials: pass api_key=... (or a 0.12 api_token=...), "
-            "set PREFECT__CLOUD__API_KEY, or use backend='server' for a Prefect Server"
+class ClientMethod(Generic[P, T_co]):
+    """A plan as a method of ``Client`` (returns ``T``) and ``AsyncClient`` (awaits ``T``).
+
+    ``after`` runs in the shell once the plan succeeded: plans themselves do no I/O.
+    """
+
+    def __init__(
+        self,
+        plan: Callable[Concatenate[ClientConfig, P], Plan[T_co]],
+        *,
+        after: Callable[[ClientConfig, T_co], None] | None = None,
+    ) -> None:
+        self._plan = plan
+        self._after = after
+        self.__doc__ = plan.__doc__
+        self.__name__ = plan.__name__
+        self.__wrapped__ = plan
+        plan_signature = inspect.signature(plan)
+        returns = plan_signature.return_annotation
+        if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+            returns = returns.removeprefix("Plan[").removesuffix("]")
+        self._method_signature = plan_signature.replace(
+            parameters=list(plan_signature.parameters.values())[1:], return_annotation=returns
         )
-    all_headers = {**config.base_headers(), **(headers or {})}
-    if content is not None:
-        all_headers["Content-Type"] = "application/json"
-    if token is not None:
-        all_headers["Authorization"] = f"Bearer {token}"
-    request = httpx.Request(
-        method,
-        url,
-        content=content,
-        params={key: str(value) for key, value in (params or {}).items()} or None,
-        headers=all_headers,
-    )
-    request.extensions["timeout"] = config.timeout.as_dict()
-    if token is not None:
-        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
-    return request
-
-
-def rest_url(base: str, path: str) -> str:
-    """Prefect's ``urljoin(server, path.lstrip("/")).rstrip("/")`` for a base URL."""
-    return (base.rstrip("/") + "/" + path.lstrip("/")).rstrip("/")
-
-
-def graphql_exchange(
-    config: ClientConfig,
-    document: str,
-    operation_name: str | None,
-    variables: Mapping[str, Any] | None,
-    *,
-    headers: Mapping[str, str] | None = None,
-    token: str | None = None,
-) -> Plan[dict[str, Any]]:
-    """Send one GraphQL document (retrying as allowed) and return its ``data``."""
-    body: dict[str, Any] = {"query": document, "variables": variables or {}}
-    if operation_name:
-        body["operationName"] = operation_name
-    request = build_request(
-        config,
-        "POST",
-        config.api_server,
-        content=to_json_bytes(body, "the GraphQL variables"),
-        headers=headers,
-        token=token,
-    )
-    return (
-        yield from _send_with_retries(
-            config,
-            request,
-            operation_name,
-            retry_safe=is_retry_safe(document, operation_name),
-            parse=lambda response: parse_graphql_response(response, operation_name),
+        client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        self.__signature__ = plan_signature.replace(
+            parameters=[client, *self._method_signature.parameters.values()]
         )
-    )
 
+    def __call__(self, client: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """``Client.method(client, ...)``, as a plain function defined in the class allows."""
+        return self.__get__(client, type(client))(*args, **kwargs)
 
-def rest_exchange(
-    config: ClientConfig,
-    method: str,
-    path: str,
-    *,
-    server: str | None = None,
-    headers: Mapping[str, str] | None = None,
-    params: Mapping[str, Any] | None = None,
-    token: str | None = None,
-) -> Plan[Any]:
-    """A REST call: GET sends ``params`` as the query string, POST as a JSON body."""
-    url = rest_url(server or config.api_server, path)
-    if method == "GET":
-        request = build_request(config, method, url, params=params, headers=headers, token=token)
-    else:
-        request = build_request(
-            config,
-            method,
-            url,
-            content=to_json_bytes(dict(params or {}), "the POST parameters"),
-            headers=headers,
-            token=token,
-        )
-    return (
-        yield from _send_with_retries(
-            config, request, None, retry_safe=method == "GET", parse=parse_json_response
-        )
-    )
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(
+        self, client: AsyncClient, owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, T_co]]: ...
+    @overload
+    def __get__(self, client: Client, owner: type[Any]) -> Callable[P, T_co]: ...
+    def __get__(self, client: Any, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        plan = self._plan
+        after = self._after
 
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return client._run(plan(client._config, *args, **kwargs), after)
 
-def _send_with_retries(
-    config: ClientConfig,
-    request: httpx.Request,
-    operation_name: str | None,
-    *,
-    retry_safe: bool,
-    parse: Callable[[httpx.Response], T],
-) -> Plan[T]:
-    label = operation_name or "-"
-    retry_number = 0
-    while True:
-        retry_number += 1
-        started = time.monotonic()
-        try:
-            response = yield Send(request)
-        except httpx.TransportError as err:
-            delay = config.retry.delay_after_error(err, retry_number, retry_safe=retry_safe)
-            _log_attempt(request, label, type(err).__name__, started, delay)
-            if delay is None:
-                raise _connection_error(err, request) from err
-            yield Sleep(delay)
-            continue
-        except httpx.RequestError as err:
-            raise APIResponseError(
-                f"{request.method} {request.url.copy_with(query=None)}: "
-                f"unusable answer ({type(err).__name__})"
-            ) from err
-        delay = config.retry.delay_after_response(response, retry_number, retry_safe=retry_safe)
-        _log_attempt(request, label, response.status_code, started, delay)
-        if delay is not None:
-            yield Sleep(delay)
-            continue
-        try:
-            return parse(response)
-        except ClientError as err:
-            delay = config.retry.delay_after_graphql_error(
-                err.code, retry_number, retry_safe=retry_safe
-            )
-            if delay is None:
-                raise
-            logger.debug("%s: %s, retrying in %.2fs", label, err.code, delay)
-            yield Sleep(delay)
-
-
-def _log_attempt(
-    request: httpx.Request, label: str, outcome: object, started: float, delay: float | None
-) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
-    retry = f", retrying in {delay:.2f}s" if delay is not None else ""
-    logger.debug(
-        "%s %s %s -> %s in %.1fms%s",
-        request.method,
-        request.url.copy_with(query=None),
-        label,
-        outcome,
-        (time.monotonic() - started) * 1000,
-        retry,
-    )
-
-
-def _connection_error(err: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    where = f"{request.method} {request.url.copy_with(query=None)}"
-    if isinstance(err, httpx.TimeoutException):
-        return APITimeoutError(f"{where} timed out ({type(err).__name__})")
-    return APIConnectionError(f"{where} failed: {type(err).__name__}: {err}")
-
-
-def invalid_answer(method: str, err: ValidationError) -> APIResponseError:
-    """An answer whose shape does not match the generated model of ``method``."""
-    problems = err.errors(include_input=False, include_url=False)
-    first = problems[0] if problems else None
-    where = ".".join(str(part) for part in first["loc"]) if first else "?"
-    return APIResponseError(
-        f"the answer to {method} does not match the schema: {len(problems)} problem(s), "
-        f"first at {where}: {first['msg'] if first else 'unknown'}"
-    )
+        method.__name__ = self.__name__
+        method.__qualname__ = f"{owner.__name__}.{self.__name__}"
+        method.__doc__ = self.__doc__
+        method.__signature__ = self._method_signature  # type: ignore[attr-defined]
+        return method

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import tomli_w
+from pydantic import SecretStr
 
 from ._exceptions import ConfigurationError
 
@@ -27,7 +28,11 @@ __all__ = [
     "api_token_settings_path",
     "auth_file_path",
     "auth_table_key",
+    "load_api_token_settings",
+    "load_auth_table",
     "read_toml_file",
+    "save_api_token_settings",
+    "save_auth_table",
     "server_slug",
     "write_private_toml",
 ]
@@ -80,3 +85,47 @@ def write_private_toml(path: Path, data: dict[str, Any], *, header: str = "") ->
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def load_api_token_settings(home: Path, api_server: str) -> tuple[SecretStr | None, str | None]:
+    """The 0.12 API token file's token and active tenant id, if the file has them."""
+    settings = read_toml_file(api_token_settings_path(home, api_server))
+    token = settings.get("api_token")
+    tenant = settings.get("active_tenant_id")
+    return (
+        SecretStr(token) if isinstance(token, str) else None,
+        tenant if isinstance(tenant, str) else None,
+    )
+
+
+def save_api_token_settings(
+    home: Path, api_server: str, api_token: SecretStr, active_tenant_id: str | None
+) -> None:
+    """Write the 0.12 API token and the tenant it is logged in to (mode 0600)."""
+    path = api_token_settings_path(home, api_server)
+    settings = read_toml_file(path)
+    settings["api_token"] = api_token.get_secret_value()
+    if active_tenant_id:
+        settings["active_tenant_id"] = active_tenant_id
+    else:
+        settings.pop("active_tenant_id", None)
+    write_private_toml(path, settings)
+
+
+def load_auth_table(home: Path, api_server: str) -> dict[str, str]:
+    """This API server's table of ``auth.toml`` (``{}`` if none)."""
+    table = read_toml_file(auth_file_path(home)).get(auth_table_key(api_server), {})
+    if not isinstance(table, dict):
+        return {}
+    return {str(key): str(value) for key, value in table.items()}
+
+
+def save_auth_table(home: Path, api_server: str, api_key: SecretStr, tenant_id: str | None) -> None:
+    """Write the API key and tenant of this API server to ``auth.toml`` (mode 0600), as 1.4.1."""
+    path = auth_file_path(home)
+    contents = read_toml_file(path)
+    table: dict[str, str] = {"api_key": api_key.get_secret_value()}
+    if tenant_id:
+        table["tenant_id"] = tenant_id
+    contents[auth_table_key(api_server)] = table
+    write_private_toml(path, contents, header=AUTH_FILE_HEADER)

@@ -26,7 +26,10 @@ keeps working for migrating users. Messages never contain tokens, API keys or JW
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = [
     "APIConnectionError",
@@ -141,6 +144,16 @@ class APITimeoutError(APIConnectionError):
 
 class APIResponseError(PrefectGQLError):
     """The answer was not a usable GraphQL response for this operation."""
+
+    @classmethod
+    def from_validation_error(cls, model_name: str, err: ValidationError) -> APIResponseError:
+        """An answer whose shape does not match the generated model ``model_name``."""
+        from ._validation import describe_validation_error  # noqa: PLC0415 - error path only
+
+        return cls(
+            f"the answer to {model_name} does not match the schema: "
+            f"{describe_validation_error(err)}"
+        )
 
 
 class LogWriteError(PrefectGQLError, ValueError):

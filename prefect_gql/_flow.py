@@ -36,11 +36,11 @@ from pydantic import (
     model_validator,
 )
 
+from ._constants import REGISTRATION_BATCH_SIZE
 from ._exceptions import InvalidInputError
-from ._validation import ImmutableInputModel
+from ._validation import ImmutableInputModel, json_field
 
 __all__ = [
-    "REGISTRATION_BATCH_SIZE",
     "EdgeSpec",
     "FlowSpec",
     "ParameterSpec",
@@ -48,12 +48,10 @@ __all__ = [
     "batched",
     "compress_flow",
     "decompress_flow",
-    "ensure_json_serializable",
     "split_for_registration",
 ]
 
 SERIALIZER_VERSION = "1.4.1"
-REGISTRATION_BATCH_SIZE = 500
 FLOW_TYPE = "prefect.core.flow.Flow"
 TASK_TYPE = "prefect.core.task.Task"
 PARAMETER_TYPE = "prefect.core.parameter.Parameter"
@@ -64,27 +62,7 @@ ANY_OUTPUT = "typing.Any"
 T = TypeVar("T")
 
 
-def ensure_json_serializable(value: object, what: str) -> None:
-    """Raise ``InvalidInputError`` naming ``what`` unless ``value`` is valid JSON.
-
-    Stricter than ``json.dumps`` defaults in one way: NaN and infinities are refused, as
-    the API's JSON scalars cannot hold them.
-    """
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as err:
-        raise InvalidInputError(f"{what} must be JSON-serializable: {err}") from err
-
-
-def _json_field(value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as err:
-        raise ValueError(f"not JSON-serializable: {err}") from err
-    return value
-
-
-_Json = Annotated[JSONValue, BeforeValidator(_json_field)]
+_Json = Annotated[JSONValue, BeforeValidator(json_field)]
 
 
 def _seconds(value: timedelta | None) -> int | None:

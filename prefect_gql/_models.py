@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import Literal
 
 from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ._states import AnyState
 
-__all__ = ["FlowRunInfo", "LogEntry", "ProjectInfo", "TaskRunInfo"]
+__all__ = ["FlowRunInfo", "LogEntry", "ProjectInfo", "TaskRunInfo", "TenantInfo"]
 
 LogLevel = Literal["CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"]
 
@@ -64,3 +65,7 @@ class LogEntry(_Frozen):
     message: str | None = None
     level: LogLevel | None = None
     info: JSONValue = Field(default=None)
+
+
+TenantInfo = ListTenantsBySlugTenant
+"""A tenant's ``id``, ``slug`` and ``name`` (``get_available_tenants``)."""

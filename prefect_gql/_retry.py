@@ -17,35 +17,22 @@ idempotency key.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 import httpx
 
+from ._constants import DEFAULT_MAX_RETRIES, INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+
 __all__ = [
-    "DEFAULT_LIMITS",
-    "DEFAULT_MAX_CONNECTIONS",
-    "DEFAULT_MAX_RETRIES",
-    "DEFAULT_TIMEOUT",
-    "INITIAL_RETRY_DELAY",
-    "MAX_RETRY_AFTER",
-    "MAX_RETRY_DELAY",
     "RETRYABLE_STATUS_CODES",
     "RETRY_SAFE_MUTATIONS",
     "RetryPolicy",
+    "is_retry_safe",
 ]
 
-DEFAULT_MAX_RETRIES = 3
-INITIAL_RETRY_DELAY = 0.5
-MAX_RETRY_DELAY = 8.0
-MAX_RETRY_AFTER = 60.0
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-DEFAULT_MAX_CONNECTIONS = 20
-"""Connections a client opens at most; all are kept alive, so bursts reuse them."""
-DEFAULT_LIMITS = httpx.Limits(
-    max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_CONNECTIONS
-)
 RETRYABLE_STATUS_CODES = frozenset({408, 429})
 RETRYABLE_GRAPHQL_CODES = frozenset({"API_ERROR"})
 
@@ -139,3 +126,14 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return max(seconds, 0.0)
+
+
+_OPERATION_KEYWORD = re.compile(r"^\s*(?:#[^\n]*\n\s*)*(query|mutation|subscription|\{)")
+
+
+def is_retry_safe(document: str, operation_name: str | None) -> bool:
+    """Queries are safe to repeat; mutations only when listed as idempotent."""
+    match = _OPERATION_KEYWORD.match(document)
+    if match is None or match.group(1) in ("query", "{"):
+        return True
+    return operation_name in RETRY_SAFE_MUTATIONS

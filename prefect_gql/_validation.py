@@ -8,15 +8,89 @@ pydantic's ``ValidationError``.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidInputError
 
-__all__ = ["ImmutableInputModel", "describe_validation_error", "problem_text"]
+__all__ = [
+    "ImmutableInputModel",
+    "aware",
+    "build_input",
+    "describe_validation_error",
+    "ensure_json",
+    "json_field",
+    "problem_text",
+    "valid_uuid",
+]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def valid_uuid(value: object, what: str) -> str:
+    """``value`` as a canonical UUID string, or ``InvalidInputError`` naming ``what``."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise InvalidInputError(f"{what} must be a UUID, got {value!r}") from None
+
+
+def aware(value: datetime, what: str) -> datetime:
+    """Datetimes sent to the API must carry a timezone: a naive one is ambiguous."""
+    if not isinstance(value, datetime):
+        raise InvalidInputError(f"{what} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInputError(
+            f"{what} must be timezone-aware (e.g. datetime.now(timezone.utc)), got a naive datetime"
+        )
+    return value
+
+
+def _json_problem(value: object) -> str | None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as err:
+        return str(err)
+    return None
+
+
+def ensure_json(value: object, what: str) -> None:
+    """Refuse what is not plain JSON (sets, objects, NaN, infinities) with ``InvalidInputError``.
+
+    The one JSON check of the package: states, flows and every argument sent as JSON.
+    """
+    problem = _json_problem(value)
+    if problem is not None:
+        raise InvalidInputError(f"{what} must be JSON-serializable: {problem}")
+
+
+def json_field(value: Any) -> Any:
+    """``ensure_json`` as a pydantic ``BeforeValidator`` of a JSON-typed field."""
+    problem = _json_problem(value)
+    if problem is not None:
+        raise ValueError(f"not JSON-serializable: {problem}")
+    return value
+
+
+def build_input(model: type[ModelT], what: str, **fields: Any) -> ModelT:
+    """A generated input model from ``fields`` (``None`` means not given).
+
+    Bad values become ``InvalidInputError`` before anything is sent.
+    """
+    try:
+        return model(**{name: value for name, value in fields.items() if value is not None})
+    except ValidationError as err:
+        raise InvalidInputError(
+            f"invalid {what}: {describe_validation_error(err, root=what)}"
+        ) from err
 
 
 def problem_text(error: ErrorDetails) -> str:

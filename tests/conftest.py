@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
+from prefect_gql._core import ClientMethod
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 REPOSITORY = Path(__file__).parents[1]
 SERVER_URL = "http://prefect.test:4200"
@@ -56,23 +59,21 @@ def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
-class Api(Protocol):
-    """Calls a client method by name, awaiting it for the async client."""
-
-    client: Client | AsyncClient
-
-    async def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any: ...
-
-
 class ApiCaller:
+    """Calls one method on a ``Client`` or an ``AsyncClient`` (awaited), typed:
+    ``await api(Client.create_flow_run, flow_id=...)`` is checked by mypy as the method is.
+    """
+
     def __init__(self, client: Client | AsyncClient) -> None:
         self.client = client
 
-    async def __call__(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        result = getattr(self.client, method)(*args, **kwargs)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+    async def __call__(self, method: ClientMethod[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if isinstance(self.client, AsyncClient):
+            return await method.__get__(self.client, AsyncClient)(*args, **kwargs)
+        return method.__get__(self.client, Client)(*args, **kwargs)
+
+
+Api = ApiCaller
 
 
 ClientFactory = Callable[..., Api]

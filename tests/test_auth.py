@@ -49,7 +49,7 @@ async def test_api_key_sends_bearer_and_tenant_header(
     api = cloud_api(make_api, api_key="KEY", tenant_id=TENANT_ID)
     add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     headers = httpx_mock.get_requests()[0].headers
     assert headers["Authorization"] == "Bearer KEY"
@@ -62,7 +62,7 @@ async def test_cloud_default_tenant_comes_from_auth_info(
     api = cloud_api(make_api, api_key="KEY")
     add_graphql(httpx_mock, {"auth_info": {"tenant_id": TENANT_ID}}, url=CLOUD_URL)
 
-    assert await api("get_tenant_id") == TENANT_ID
+    assert await api(Client.get_tenant_id) == TENANT_ID
     assert api.client.tenant_id == TENANT_ID
     assert graphql_body(httpx_mock.get_requests()[0])["query"] == documents.GET_AUTH_TENANT_GQL
 
@@ -73,7 +73,7 @@ async def test_api_token_passed_as_key_is_a_clear_error(
     api = cloud_api(make_api, api_key="OLD-TOKEN")
     add_graphql(httpx_mock, {"auth_info": {"tenant_id": None}}, url=CLOUD_URL)
     with pytest.raises(AuthenticationError, match="old API token"):
-        await api("get_tenant_id")
+        await api(Client.get_tenant_id)
 
 
 async def test_switch_tenant_by_slug_checks_the_key(
@@ -83,7 +83,7 @@ async def test_switch_tenant_by_slug_checks_the_key(
     add_graphql(httpx_mock, {"tenant": [{"id": OTHER_TENANT}]}, url=CLOUD_URL)
     add_graphql(httpx_mock, {"auth_info": {"tenant_id": OTHER_TENANT}}, url=CLOUD_URL)
 
-    assert await api("switch_tenant", tenant_slug="other") == OTHER_TENANT
+    assert await api(Client.switch_tenant, tenant_slug="other") == OTHER_TENANT
 
     assert api.client.tenant_id == OTHER_TENANT
     assert sent_operations(httpx_mock)[0] == ("FindTenantId", {"slug": "other", "id": None})
@@ -96,7 +96,7 @@ async def test_switch_tenant_refused_keeps_the_old_tenant(
     api = cloud_api(make_api, api_key="KEY", tenant_id=TENANT_ID)
     add_graphql(httpx_mock, {"auth_info": {"tenant_id": TENANT_ID}}, url=CLOUD_URL)
     with pytest.raises(AuthenticationError, match="cannot act for tenant"):
-        await api("switch_tenant", tenant_id=OTHER_TENANT)
+        await api(Client.switch_tenant, tenant_id=OTHER_TENANT)
     assert api.client.tenant_id == TENANT_ID
 
 
@@ -105,7 +105,7 @@ async def test_switch_tenant_rejects_a_bad_uuid(
 ) -> None:
     api = cloud_api(make_api, api_key="KEY")
     with pytest.raises(ValueError, match="tenant_id must be a UUID"):
-        await api("switch_tenant", tenant_id="nope")
+        await api(Client.switch_tenant, tenant_id="nope")
     assert httpx_mock.get_requests() == []
 
 
@@ -114,7 +114,7 @@ async def login(api: Api, httpx_mock: HTTPXMock, expires_in: float) -> None:
     add_graphql(
         httpx_mock, {"switch_tenant": _tokens("ACCESS-1", "REFRESH-1", expires_in)}, url=CLOUD_URL
     )
-    assert await api("login_to_tenant", tenant_slug="team") is True
+    assert await api(Client.login_to_tenant, tenant_slug="team") is True
 
 
 async def test_login_to_tenant_uses_the_api_token_then_the_jwt(
@@ -124,7 +124,7 @@ async def test_login_to_tenant_uses_the_api_token_then_the_jwt(
     await login(api, httpx_mock, expires_in=600)
     add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     find, switch, query = httpx_mock.get_requests()
     assert find.headers["Authorization"] == "Bearer USER-TOKEN"
@@ -150,14 +150,14 @@ async def test_login_to_tenant_bad_arguments(
 ) -> None:
     api = cloud_api(make_api, api_token="USER-TOKEN")
     with pytest.raises(ValueError, match=message):
-        await api("login_to_tenant", **kwargs)
+        await api(Client.login_to_tenant, **kwargs)
 
 
 async def test_login_to_unknown_tenant(make_api: ClientFactory, httpx_mock: HTTPXMock) -> None:
     api = cloud_api(make_api, api_token="USER-TOKEN")
     add_graphql(httpx_mock, {"tenant": []}, url=CLOUD_URL)
     with pytest.raises(ValueError, match="no tenant matches slug 'x'"):
-        await api("login_to_tenant", tenant_slug="x")
+        await api(Client.login_to_tenant, tenant_slug="x")
 
 
 async def test_token_inside_the_refresh_window_is_refreshed_first(
@@ -168,7 +168,7 @@ async def test_token_inside_the_refresh_window_is_refreshed_first(
     add_graphql(httpx_mock, {"refresh_token": _tokens("ACCESS-2", "REFRESH-2", 600)}, url=CLOUD_URL)
     add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     refresh, query = httpx_mock.get_requests()[2:]
     assert graphql_body(refresh)["query"] == documents.REFRESH_TOKEN_GQL
@@ -184,7 +184,7 @@ async def test_token_outside_the_refresh_window_is_not_refreshed(
     await login(api, httpx_mock, expires_in=45)
     add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     assert httpx_mock.get_requests()[2].headers["Authorization"] == "Bearer ACCESS-1"
 
@@ -193,11 +193,11 @@ async def test_get_auth_token_refreshes_in_the_window(
     make_api: ClientFactory, httpx_mock: HTTPXMock
 ) -> None:
     api = cloud_api(make_api, api_token="USER-TOKEN")
-    assert await api("get_auth_token") == "USER-TOKEN"
+    assert await api(Client.get_auth_token) == "USER-TOKEN"
     await login(api, httpx_mock, expires_in=10)
     add_graphql(httpx_mock, {"refresh_token": _tokens("ACCESS-2", "REFRESH-2", 600)}, url=CLOUD_URL)
 
-    assert await api("get_auth_token") == "ACCESS-2"
+    assert await api(Client.get_auth_token) == "ACCESS-2"
     assert httpx_mock.get_requests()[-1].headers["Authorization"] == "Bearer REFRESH-1"
 
 
@@ -220,7 +220,7 @@ async def test_revoked_jwt_gets_one_refresh_and_one_retry(
 
     httpx_mock.add_callback(answer, url=CLOUD_URL, is_reusable=True)
 
-    assert await api("get_task_tag_limit", "db") == 2
+    assert await api(Client.get_task_tag_limit, "db") == 2
     assert auths == ["Bearer ACCESS-1", "Bearer REFRESH-1", "Bearer ACCESS-2"]
 
 
@@ -235,7 +235,7 @@ async def test_jwt_rejected_after_refresh_is_an_authentication_error(
     add_graphql(httpx_mock, errors=unauthenticated, url=CLOUD_URL)
 
     with pytest.raises(AuthenticationError):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert len(httpx_mock.get_requests()) == 5
 
 
@@ -250,7 +250,7 @@ async def test_expired_refresh_token_is_a_clear_error(
         url=CLOUD_URL,
     )
     with pytest.raises(AuthenticationError, match="log in to the tenant again"):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
 
 
 async def test_concurrent_calls_with_an_expiring_jwt_refresh_once(
@@ -293,7 +293,7 @@ async def test_logout_goes_back_to_the_api_token(
     add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
 
     api.client.logout_from_tenant()
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     assert httpx_mock.get_requests()[-1].headers["Authorization"] == "Bearer USER-TOKEN"
     settings = isolated_prefect_home / "client" / "https-api.prefect.test" / "settings.toml"
@@ -338,7 +338,7 @@ async def test_cloud_without_credentials_is_a_clear_error(
 ) -> None:
     api = cloud_api(make_api)
     with pytest.raises(ConfigurationError, match="needs credentials"):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert httpx_mock.get_requests() == []
 
 
@@ -365,10 +365,10 @@ async def test_cloud_url_uses_the_default_tenant_slug(
     )
 
     assert (
-        await api("get_cloud_url", "flow-run", "abc")
+        await api(Client.get_cloud_url, "flow-run", "abc")
         == "https://cloud.prefect.io/my-team/flow-run/abc"
     )
-    assert await api("get_default_tenant_slug", as_user=False) == "runner-team"
+    assert await api(Client.get_default_tenant_slug, as_user=False) == "runner-team"
     names = [graphql_body(r)["operationName"] for r in httpx_mock.get_requests()]
     assert names == ["GetUserDefaultTenantSlug", "ListTenantSlugs"]
 
@@ -388,6 +388,6 @@ async def test_a_failed_refresh_never_carries_the_token(
         },
     )
     with pytest.raises(AuthenticationError, match="HTTP 400") as raised:
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert "ACCESS-1" not in str(raised.value)
     assert raised.value.__cause__ is None

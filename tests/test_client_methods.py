@@ -7,10 +7,11 @@ headers and the typed result, and the documented error paths.
 from __future__ import annotations
 
 import json
+import logging
 import zlib
 from base64 import b64decode
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from prefect_gql_generated import documents
@@ -18,6 +19,7 @@ from pytest_httpx import HTTPXMock
 
 from prefect_gql import (
     APIResponseError,
+    Client,
     ClientError,
     FlowRunInfo,
     FlowSpec,
@@ -36,6 +38,7 @@ from prefect_gql import (
     VersionLockError,
     parse_state,
 )
+from prefect_gql._core import ClientMethod
 
 from .conftest import (
     FLOW_ID,
@@ -69,7 +72,7 @@ async def test_create_flow_run_sends_document_variables_and_returns_id(
     start = datetime(2020, 6, 17, tzinfo=UTC)
 
     run_id = await api(
-        "create_flow_run",
+        Client.create_flow_run,
         flow_id=FLOW_ID,
         parameters={"x": 1},
         context={"c": True},
@@ -102,8 +105,8 @@ async def test_create_flow_run_generates_an_idempotency_key(
     add_graphql(httpx_mock, {"create_flow_run": {"id": FLOW_RUN_ID}})
     add_graphql(httpx_mock, {"create_flow_run": {"id": FLOW_RUN_ID}})
 
-    await api("create_flow_run", version_group_id="nightly-group")
-    await api("create_flow_run", version_group_id="nightly-group")
+    await api(Client.create_flow_run, version_group_id="nightly-group")
+    await api(Client.create_flow_run, version_group_id="nightly-group")
 
     first, second = (variables["input"] for _, variables in sent_operations(httpx_mock))
     assert first["version_group_id"] == "nightly-group"
@@ -132,7 +135,7 @@ async def test_create_flow_run_rejects_bad_input_before_any_request(
     api: Api, httpx_mock: HTTPXMock, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InvalidInputError, match=message) as raised:
-        await api("create_flow_run", **kwargs)
+        await api(Client.create_flow_run, **kwargs)
     assert isinstance(raised.value, ValueError)
     assert httpx_mock.get_requests() == []
 
@@ -141,7 +144,7 @@ async def test_create_project_resolves_the_server_tenant(api: Api, httpx_mock: H
     add_graphql(httpx_mock, {"tenant": [{"id": TENANT_ID, "slug": "default"}]})
     add_graphql(httpx_mock, {"create_project": {"id": PROJECT_ID}})
 
-    project_id = await api("create_project", "etl", "nightly jobs")
+    project_id = await api(Client.create_project, "etl", "nightly jobs")
 
     assert project_id == PROJECT_ID
     assert sent_operations(httpx_mock) == [
@@ -161,7 +164,7 @@ async def test_create_project_falls_back_to_the_existing_project(
     add_graphql(httpx_mock, errors=[{"message": "Uniqueness violation."}])
     add_graphql(httpx_mock, {"project": [{"id": PROJECT_ID}]})
 
-    assert await api("create_project", "etl") == PROJECT_ID
+    assert await api(Client.create_project, "etl") == PROJECT_ID
     assert [name for name, _ in sent_operations(httpx_mock)] == [
         "CreateProject",
         "FindProjectByName",
@@ -172,7 +175,7 @@ async def test_delete_project(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"project": [{"id": PROJECT_ID}]})
     add_graphql(httpx_mock, {"delete_project": {"success": True}})
 
-    assert await api("delete_project", "etl") is True
+    assert await api(Client.delete_project, "etl") is True
     assert sent_operations(httpx_mock)[1] == (
         "DeleteProject",
         {"input": {"project_id": PROJECT_ID}},
@@ -182,7 +185,7 @@ async def test_delete_project(api: Api, httpx_mock: HTTPXMock) -> None:
 async def test_delete_project_unknown_name(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"project": []})
     with pytest.raises(NotFoundError, match="'nope' not found"):
-        await api("delete_project", "nope")
+        await api(Client.delete_project, "nope")
 
 
 def _flow() -> FlowSpec:
@@ -195,8 +198,9 @@ def _flow() -> FlowSpec:
 
 @pytest.mark.parametrize("compressed", [True, False])
 async def test_register_runs_the_1_4_1_sequence(
-    api: Api, httpx_mock: HTTPXMock, compressed: bool, capsys: pytest.CaptureFixture[str]
+    api: Api, httpx_mock: HTTPXMock, compressed: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="prefect_gql")
     created_field = "create_flow_from_compressed_string" if compressed else "create_flow"
     add_graphql(httpx_mock, {"project": [{"id": PROJECT_ID}]})
     add_graphql(httpx_mock, {created_field: {"id": FLOW_ID}})
@@ -206,7 +210,7 @@ async def test_register_runs_the_1_4_1_sequence(
         httpx_mock, {"flow_by_pk": {"flow_group_id": "77777777-7777-7777-7777-777777777777"}}
     )
 
-    flow_id = await api("register", _flow(), project_name="etl", compressed=compressed)
+    flow_id = await api(Client.register, _flow(), project_name="etl", compressed=compressed)
 
     assert flow_id == FLOW_ID
     operations = sent_operations(httpx_mock)
@@ -229,7 +233,9 @@ async def test_register_runs_the_1_4_1_sequence(
         "t1",
         "t2",
     ]
-    assert "Flow URL: http://localhost:8080/flow/77777777" in capsys.readouterr().out
+    assert "Flow URL: http://localhost:8080/flow/77777777-7777-7777-7777-777777777777" in (
+        caplog.messages
+    )
 
 
 async def test_register_batches_tasks_by_500(api: Api, httpx_mock: HTTPXMock) -> None:
@@ -239,7 +245,7 @@ async def test_register_batches_tasks_by_500(api: Api, httpx_mock: HTTPXMock) ->
     for _ in range(3):
         add_graphql(httpx_mock, {"register_tasks": {"success": True}})
 
-    await api("register", flow, project_name="p", set_schedule_active=False, no_url=True)
+    await api(Client.register, flow, project_name="p", set_schedule_active=False, no_url=True)
 
     batches = [
         len(variables["input"]["serialized_tasks"])
@@ -251,7 +257,7 @@ async def test_register_batches_tasks_by_500(api: Api, httpx_mock: HTTPXMock) ->
 
 async def test_register_requires_a_project(api: Api, httpx_mock: HTTPXMock) -> None:
     with pytest.raises(InvalidInputError, match="project_name is required"):
-        await api("register", _flow())
+        await api(Client.register, _flow())
     assert httpx_mock.get_requests() == []
 
 
@@ -282,7 +288,7 @@ def _flow_run_data(serialized_state: dict[str, Any] | None) -> dict[str, Any]:
 async def test_get_flow_run_info_returns_typed_states(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, _flow_run_data(RUNNING_WIRE))
 
-    info = await api("get_flow_run_info", FLOW_RUN_ID)
+    info = await api(Client.get_flow_run_info, FLOW_RUN_ID)
 
     assert isinstance(info, FlowRunInfo)
     assert isinstance(info.state, Running)
@@ -304,19 +310,19 @@ async def test_get_flow_run_info_of_a_state_less_run_is_pending(
     api: Api, httpx_mock: HTTPXMock
 ) -> None:
     add_graphql(httpx_mock, _flow_run_data(None))
-    info = await api("get_flow_run_info", FLOW_RUN_ID)
+    info = await api(Client.get_flow_run_info, FLOW_RUN_ID)
     assert isinstance(info.state, Pending)
 
 
 async def test_get_flow_run_info_unknown_run(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"flow_run_by_pk": None})
     with pytest.raises(NotFoundError, match=FLOW_RUN_ID):
-        await api("get_flow_run_info", FLOW_RUN_ID)
+        await api(Client.get_flow_run_info, FLOW_RUN_ID)
 
 
 async def test_get_flow_run_state(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"flow_run_by_pk": {"serialized_state": RUNNING_WIRE}})
-    state = await api("get_flow_run_state", FLOW_RUN_ID)
+    state = await api(Client.get_flow_run_state, FLOW_RUN_ID)
     assert isinstance(state, Running)
     assert only_body(httpx_mock)["query"] == documents.GET_FLOW_RUN_STATE_GQL
 
@@ -336,9 +342,9 @@ async def test_set_flow_run_state_sends_the_serialized_state(
     state = Running(message="go")
 
     if order == "1.x":
-        result = await api("set_flow_run_state", FLOW_RUN_ID, state, version=2)
+        result = await api(Client.set_flow_run_state, FLOW_RUN_ID, state, version=2)
     else:
-        result = await api("set_flow_run_state", FLOW_RUN_ID, 2, state)
+        result = await api(Client.set_flow_run_state, FLOW_RUN_ID, 2, state)
 
     assert result is state
     body = only_body(httpx_mock)
@@ -359,7 +365,7 @@ async def test_set_flow_run_state_queued_answer(api: Api, httpx_mock: HTTPXMock)
     )
     before = datetime.now(UTC)
 
-    result = await api("set_flow_run_state", FLOW_RUN_ID, Running())
+    result = await api(Client.set_flow_run_state, FLOW_RUN_ID, Running())
 
     assert isinstance(result, Queued)
     assert isinstance(result.state, Running)
@@ -379,7 +385,7 @@ async def test_set_flow_run_state_stale_version(api: Api, httpx_mock: HTTPXMock)
         ],
     )
     with pytest.raises(VersionLockError) as raised:
-        await api("set_flow_run_state", FLOW_RUN_ID, Running(), version=1)
+        await api(Client.set_flow_run_state, FLOW_RUN_ID, Running(), version=1)
     assert isinstance(raised.value, ClientError)
     assert raised.value.code == "VERSION_LOCKING_ERROR"
     assert raised.value.errors[0].path == ("set_flow_run_states",)
@@ -387,7 +393,7 @@ async def test_set_flow_run_state_stale_version(api: Api, httpx_mock: HTTPXMock)
 
 async def test_set_flow_run_state_rejects_a_non_state(api: Api, httpx_mock: HTTPXMock) -> None:
     with pytest.raises(InvalidStateError, match="must be a prefect_gql State"):
-        await api("set_flow_run_state", FLOW_RUN_ID, {"type": "Running"})
+        await api(Client.set_flow_run_state, FLOW_RUN_ID, cast(Any, {"type": "Running"}))
     assert httpx_mock.get_requests() == []
 
 
@@ -395,8 +401,8 @@ async def test_set_flow_run_name_and_cancel(api: Api, httpx_mock: HTTPXMock) -> 
     add_graphql(httpx_mock, {"set_flow_run_name": {"success": True}})
     add_graphql(httpx_mock, {"cancel_flow_run": {"state": "Cancelling"}})
 
-    assert await api("set_flow_run_name", FLOW_RUN_ID, "renamed") is True
-    assert await api("cancel_flow_run", FLOW_RUN_ID) == "Cancelling"
+    assert await api(Client.set_flow_run_name, FLOW_RUN_ID, "renamed") is True
+    assert await api(Client.cancel_flow_run, FLOW_RUN_ID) == "Cancelling"
     assert sent_operations(httpx_mock) == [
         ("SetFlowRunName", {"input": {"flow_run_id": FLOW_RUN_ID, "name": "renamed"}}),
         ("CancelFlowRun", {"input": {"flow_run_id": FLOW_RUN_ID}}),
@@ -408,25 +414,27 @@ async def test_flow_run_heartbeat_sends_the_heartbeat_header(
 ) -> None:
     add_graphql(httpx_mock, {"update_flow_run_heartbeat": {"success": True}})
 
-    assert await api("update_flow_run_heartbeat", FLOW_RUN_ID) is None
+    await api(Client.update_flow_run_heartbeat, FLOW_RUN_ID)
 
     request = httpx_mock.get_requests()[0]
     assert request.headers["X-PREFECT-HEARTBEAT-ID"] == FLOW_RUN_ID
     assert graphql_body(request)["query"] == documents.UPDATE_FLOW_RUN_HEARTBEAT_GQL
 
 
-@pytest.mark.parametrize("method", ["update_flow_run_heartbeat", "update_task_run_heartbeat"])
+@pytest.mark.parametrize(
+    "method", [Client.update_flow_run_heartbeat, Client.update_task_run_heartbeat]
+)
 async def test_heartbeats_never_raise(
     make_api: ClientFactory,
     httpx_mock: HTTPXMock,
-    method: str,
+    method: ClientMethod[[str], None],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     api = make_api(max_retries=0)
     httpx_mock.add_response(url=SERVER_URL, status_code=500, text="boom")
 
-    assert await api(method, FLOW_RUN_ID) is None
-    assert await api(method, "not-a-uuid") is None
+    await api(method, FLOW_RUN_ID)
+    await api(method, "not-a-uuid")
     assert "heartbeat failed" in caplog.text
 
 
@@ -442,7 +450,7 @@ async def test_get_task_run_info_uses_get_or_create(api: Api, httpx_mock: HTTPXM
         },
     )
 
-    info = await api("get_task_run_info", FLOW_RUN_ID, TASK_ID)
+    info = await api(Client.get_task_run_info, FLOW_RUN_ID, TASK_ID)
 
     assert info == TaskRunInfo(
         id=TASK_RUN_ID, task_id=TASK_ID, version=4, state=parse_state(RUNNING_WIRE)
@@ -454,7 +462,7 @@ async def test_get_task_run_info_uses_get_or_create(api: Api, httpx_mock: HTTPXM
 
 async def test_get_task_run_state(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"get_task_run_info": {"serialized_state": None}})
-    assert isinstance(await api("get_task_run_state", TASK_RUN_ID), Pending)
+    assert isinstance(await api(Client.get_task_run_state, TASK_RUN_ID), Pending)
     assert only_body(httpx_mock)["variables"] == {"task_run_id": TASK_RUN_ID}
 
 
@@ -469,7 +477,7 @@ async def test_set_task_run_state_with_cache_for(api: Api, httpx_mock: HTTPXMock
     )
     state = Success(message="ok", result=PrefectResult(location="42"))
 
-    result = await api("set_task_run_state", TASK_RUN_ID, state, 5, timedelta(hours=1))
+    result = await api(Client.set_task_run_state, TASK_RUN_ID, state, 5, timedelta(hours=1))
 
     assert result is state
     sent = only_body(httpx_mock)["variables"]["input"]["states"][0]
@@ -485,7 +493,7 @@ async def test_set_task_run_state_with_cache_for(api: Api, httpx_mock: HTTPXMock
 
 async def test_set_task_run_name(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"set_task_run_name": {"success": True}})
-    assert await api("set_task_run_name", TASK_RUN_ID, "x") is True
+    assert await api(Client.set_task_run_name, TASK_RUN_ID, "x") is True
 
 
 async def test_get_latest_cached_states(api: Api, httpx_mock: HTTPXMock) -> None:
@@ -494,8 +502,8 @@ async def test_get_latest_cached_states(api: Api, httpx_mock: HTTPXMock) -> None
     add_graphql(httpx_mock, {"task_run": []})
     after = datetime(2020, 6, 17, tzinfo=UTC)
 
-    by_task = await api("get_latest_cached_states", TASK_ID, None, after)
-    by_key = await api("get_latest_cached_states", TASK_ID, "ck", after)
+    by_task = await api(Client.get_latest_cached_states, TASK_ID, None, after)
+    by_key = await api(Client.get_latest_cached_states, TASK_ID, "ck", after)
 
     assert [state.type for state in by_task] == ["Cached"]
     assert by_key == []
@@ -515,7 +523,7 @@ async def test_get_latest_cached_states_rejects_naive_datetimes(
     api: Api, httpx_mock: HTTPXMock
 ) -> None:
     with pytest.raises(InvalidInputError, match="timezone-aware"):
-        await api("get_latest_cached_states", TASK_ID, None, datetime(2020, 1, 1))
+        await api(Client.get_latest_cached_states, TASK_ID, None, datetime(2020, 1, 1))
 
 
 async def test_artifacts(api: Api, httpx_mock: HTTPXMock) -> None:
@@ -525,11 +533,11 @@ async def test_artifacts(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"delete_task_run_artifact": {"success": True}})
 
     assert (
-        await api("create_task_run_artifact", TASK_RUN_ID, "markdown", {"md": "# hi"})
+        await api(Client.create_task_run_artifact, TASK_RUN_ID, "markdown", {"md": "# hi"})
         == artifact_id
     )
-    await api("update_task_run_artifact", artifact_id, {"md": "# bye"})
-    await api("delete_task_run_artifact", artifact_id)
+    await api(Client.update_task_run_artifact, artifact_id, {"md": "# bye"})
+    await api(Client.delete_task_run_artifact, artifact_id)
 
     assert sent_operations(httpx_mock) == [
         (
@@ -546,20 +554,20 @@ async def test_artifacts(api: Api, httpx_mock: HTTPXMock) -> None:
 
 async def test_set_secret(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"set_secret": {"success": True}})
-    await api("set_secret", "DB", {"user": "u"})
+    await api(Client.set_secret, "DB", {"user": "u"})
     assert only_body(httpx_mock)["variables"] == {"input": {"name": "DB", "value": {"user": "u"}}}
 
 
 async def test_set_secret_failure_is_a_value_error(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"set_secret": {"success": False, "error": "denied"}})
     with pytest.raises(ValueError, match="set_secret was not successful") as raised:
-        await api("set_secret", "DB", "x")
+        await api(Client.set_secret, "DB", "x")
     assert isinstance(raised.value, OperationFailedError)
 
 
 async def test_set_secret_rejects_non_json_values(api: Api, httpx_mock: HTTPXMock) -> None:
     with pytest.raises(InvalidInputError, match="JSON-serializable"):
-        await api("set_secret", "DB", {1, 2})
+        await api(Client.set_secret, "DB", {1, 2})
     assert httpx_mock.get_requests() == []
 
 
@@ -569,10 +577,10 @@ async def test_task_tag_limits(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"update_task_tag_limit": {"id": LIMIT_ID}})
     add_graphql(httpx_mock, {"delete_task_tag_limit": {"success": True}})
 
-    assert await api("get_task_tag_limit", "db") == 3
-    assert await api("get_task_tag_limit", "none") is None
-    assert await api("update_task_tag_limit", "db", 0) == LIMIT_ID
-    await api("delete_task_tag_limit", LIMIT_ID)
+    assert await api(Client.get_task_tag_limit, "db") == 3
+    assert await api(Client.get_task_tag_limit, "none") is None
+    assert await api(Client.update_task_tag_limit, "db", 0) == LIMIT_ID
+    await api(Client.delete_task_tag_limit, LIMIT_ID)
 
     assert sent_operations(httpx_mock) == [
         ("GetTaskTagLimit", {"tag": "db"}),
@@ -585,12 +593,16 @@ async def test_task_tag_limits(api: Api, httpx_mock: HTTPXMock) -> None:
 @pytest.mark.parametrize(
     ("method", "args", "message"),
     [
-        ("update_task_tag_limit", ("db", -1), "limit must be an integer >= 0"),
-        ("delete_task_tag_limit", ("bad-id",), "limit_id must be a UUID"),
+        (Client.update_task_tag_limit, ("db", -1), "limit must be an integer >= 0"),
+        (Client.delete_task_tag_limit, ("bad-id",), "limit_id must be a UUID"),
     ],
 )
 async def test_task_tag_limit_bad_input(
-    api: Api, httpx_mock: HTTPXMock, method: str, args: tuple[Any, ...], message: str
+    api: Api,
+    httpx_mock: HTTPXMock,
+    method: ClientMethod[..., object],
+    args: tuple[Any, ...],
+    message: str,
 ) -> None:
     with pytest.raises(ValueError, match=message):
         await api(method, *args)
@@ -600,7 +612,7 @@ async def test_task_tag_limit_bad_input(
 async def test_delete_task_tag_limit_unsuccessful(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"delete_task_tag_limit": {"success": False}})
     with pytest.raises(ValueError, match="not successful"):
-        await api("delete_task_tag_limit", LIMIT_ID)
+        await api(Client.delete_task_tag_limit, LIMIT_ID)
 
 
 async def test_write_run_logs(api: Api, httpx_mock: HTTPXMock) -> None:
@@ -608,7 +620,7 @@ async def test_write_run_logs(api: Api, httpx_mock: HTTPXMock) -> None:
     when = datetime(2020, 6, 17, tzinfo=UTC)
 
     await api(
-        "write_run_logs",
+        Client.write_run_logs,
         [{"flow_run_id": FLOW_RUN_ID, "message": "hi", "level": "INFO", "timestamp": when}],
     )
 
@@ -635,7 +647,7 @@ async def test_write_run_logs_reports_unwritten_entries(
     logs = [{"flow_run_id": FLOW_RUN_ID, "message": f"line {i}"} for i in range(5)]
 
     with pytest.raises(LogWriteError, match="3 of 5 log entries were not written") as raised:
-        await api("write_run_logs", logs, batch_size=2)
+        await api(Client.write_run_logs, logs, batch_size=2)
 
     assert raised.value.unwritten == logs[2:]
     assert isinstance(raised.value, ValueError)
@@ -645,7 +657,7 @@ async def test_write_run_logs_reports_unwritten_entries(
 async def test_write_run_logs_checks_every_entry_first(api: Api, httpx_mock: HTTPXMock) -> None:
     logs = [{"flow_run_id": FLOW_RUN_ID}, {"message": "no run id"}]
     with pytest.raises(InvalidInputError, match="log entry 1 is invalid"):
-        await api("write_run_logs", logs)
+        await api(Client.write_run_logs, logs)
     assert httpx_mock.get_requests() == []
 
 
@@ -655,8 +667,8 @@ async def test_register_agent_and_config(api: Api, httpx_mock: HTTPXMock) -> Non
     add_graphql(httpx_mock, {"register_agent": {"id": agent_id}})
     add_graphql(httpx_mock, {"agent_config": [{"settings": {"labels": ["x"]}}]})
 
-    assert await api("register_agent", "LocalAgent", name="a", labels=["x"]) == agent_id
-    assert await api("get_agent_config", agent_id) == {"labels": ["x"]}
+    assert await api(Client.register_agent, "LocalAgent", name="a", labels=["x"]) == agent_id
+    assert await api(Client.get_agent_config, agent_id) == {"labels": ["x"]}
     assert sent_operations(httpx_mock)[1] == (
         "RegisterAgent",
         {"input": {"type": "LocalAgent", "name": "a", "labels": ["x"], "tenant_id": TENANT_ID}},
@@ -666,14 +678,14 @@ async def test_register_agent_and_config(api: Api, httpx_mock: HTTPXMock) -> Non
 async def test_get_agent_config_missing(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"agent_config": []})
     with pytest.raises(NotFoundError):
-        await api("get_agent_config", TENANT_ID)
+        await api(Client.get_agent_config, TENANT_ID)
 
 
 async def test_attach_headers(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"task_tag_limit": []})
     api.client.attach_headers({"X-PREFECT-AGENT-ID": "agent-1"})
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
 
     headers = httpx_mock.get_requests()[0].headers
     assert headers["X-PREFECT-AGENT-ID"] == "agent-1"
@@ -685,8 +697,8 @@ async def test_graphql_escape_hatch(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"hello": "world"})
     add_graphql(httpx_mock, {"x": None}, errors=[{"message": "partial", "path": ["x"]}])
 
-    assert await api("graphql", "query { hello }") == {"data": {"hello": "world"}}
-    result = await api("graphql", "query { x }", raise_on_error=False)
+    assert await api(Client.graphql, "query { hello }") == {"data": {"hello": "world"}}
+    result = await api(Client.graphql, "query { x }", raise_on_error=False)
 
     assert result == {
         "data": {"x": None},
@@ -703,7 +715,7 @@ async def test_graphql_raises_client_error_with_partial_data(
 ) -> None:
     add_graphql(httpx_mock, {"a": 1}, errors=[{"message": "bad field"}])
     with pytest.raises(ClientError, match="bad field") as raised:
-        await api("graphql", "query { a b }", variables={"v": 1})
+        await api(Client.graphql, "query { a b }", variables={"v": 1})
     assert raised.value.data == {"a": 1}
 
 
@@ -713,15 +725,15 @@ async def test_rest_get_and_post(api: Api, httpx_mock: HTTPXMock) -> None:
         url=f"{SERVER_URL}/auth/login", method="POST", match_json={"y": 2}, json=[1]
     )
 
-    assert await api("get", "/auth/login/", params={"x": 1}) == {"ok": True}
-    assert await api("post", "auth/login", params={"y": 2}, token="explicit") == [1]
+    assert await api(Client.get, "/auth/login/", params={"x": 1}) == {"ok": True}
+    assert await api(Client.post, "auth/login", params={"y": 2}, token="explicit") == [1]
     assert httpx_mock.get_requests()[1].headers["Authorization"] == "Bearer explicit"
 
 
 async def test_get_default_tenant_slug_and_cloud_url(api: Api, httpx_mock: HTTPXMock) -> None:
     add_graphql(httpx_mock, {"tenant": [{"id": TENANT_ID, "slug": "default"}]})
-    assert await api("get_default_tenant_slug") == "default"
-    assert await api("get_cloud_url", "flow-run", FLOW_RUN_ID) == (
+    assert await api(Client.get_default_tenant_slug) == "default"
+    assert await api(Client.get_cloud_url, "flow-run", FLOW_RUN_ID) == (
         f"http://localhost:8080/flow-run/{FLOW_RUN_ID}"
     )
 
@@ -730,8 +742,8 @@ async def test_create_tenant_and_available_tenants(api: Api, httpx_mock: HTTPXMo
     add_graphql(httpx_mock, {"create_tenant": {"id": TENANT_ID}})
     add_graphql(httpx_mock, {"tenant": [{"id": TENANT_ID, "slug": "my-team", "name": "My Team"}]})
 
-    assert await api("create_tenant", "My Team") == TENANT_ID
-    tenants = await api("get_available_tenants")
+    assert await api(Client.create_tenant, "My Team") == TENANT_ID
+    tenants = await api(Client.get_available_tenants)
 
     assert [(str(t.id), t.slug, t.name) for t in tenants] == [(TENANT_ID, "my-team", "My Team")]
     assert sent_operations(httpx_mock)[0] == (
@@ -745,8 +757,8 @@ async def test_answer_not_matching_the_schema_is_a_typed_error(
 ) -> None:
     add_graphql(httpx_mock, {"flow_run_by_pk": {"id": "not-a-uuid"}})
 
-    with pytest.raises(APIResponseError, match="the answer to get_flow_run_info does not match"):
-        await api("get_flow_run_info", FLOW_RUN_ID)
+    with pytest.raises(APIResponseError, match="the answer to GetFlowRunInfo does not match"):
+        await api(Client.get_flow_run_info, FLOW_RUN_ID)
 
 
 async def test_register_agent_with_an_agent_config(
@@ -756,7 +768,9 @@ async def test_register_agent_with_an_agent_config(
     config_id = "cccccccc-cccc-cccc-cccc-cccccccccccc"
     add_graphql(httpx_mock, {"register_agent": {"id": LIMIT_ID}})
 
-    assert await api("register_agent", "KubernetesAgent", agent_config_id=config_id) == LIMIT_ID
+    assert (
+        await api(Client.register_agent, "KubernetesAgent", agent_config_id=config_id) == LIMIT_ID
+    )
     assert sent_operations(httpx_mock) == [
         (
             "RegisterAgent",
@@ -771,4 +785,4 @@ async def test_register_agent_with_an_agent_config(
         )
     ]
     with pytest.raises(InvalidInputError, match="agent_config_id must be a UUID"):
-        await api("register_agent", "KubernetesAgent", agent_config_id="nope")
+        await api(Client.register_agent, "KubernetesAgent", agent_config_id="nope")

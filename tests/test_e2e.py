@@ -78,9 +78,9 @@ def flow_spec(name: str) -> FlowSpec:
 
 async def registered_flow(api: Api, compressed: bool = True) -> str:
     project = f"project-{uuid.uuid4().hex[:8]}"
-    await api("create_project", project)
+    await api(Client.create_project, project)
     flow_id: str = await api(
-        "register", flow_spec("etl"), project_name=project, compressed=compressed, no_url=True
+        Client.register, flow_spec("etl"), project_name=project, compressed=compressed, no_url=True
     )
     return flow_id
 
@@ -88,77 +88,77 @@ async def registered_flow(api: Api, compressed: bool = True) -> str:
 @pytest.mark.parametrize("compressed", [True, False])
 async def test_a_flow_run_from_scheduled_to_success(e2e: Api, compressed: bool) -> None:
     flow_id = await registered_flow(e2e, compressed)
-    run_id = await e2e("create_flow_run", flow_id=flow_id, parameters={"x": 1}, run_name="r1")
+    run_id = await e2e(Client.create_flow_run, flow_id=flow_id, parameters={"x": 1}, run_name="r1")
 
-    run = await e2e("get_flow_run_info", run_id)
+    run = await e2e(Client.get_flow_run_info, run_id)
     assert run.state.type == "Scheduled"
     assert run.name == "r1"
     assert run.parameters == {"day": "monday", "x": 1}
-    assert sorted(task_run.task_slug for task_run in run.task_runs) == [
+    assert sorted(str(task_run.task_slug) for task_run in run.task_runs) == [
         "day",
         "extract-1",
         "load-1",
     ]
     assert all(task_run.state.type == "Pending" for task_run in run.task_runs)
 
-    await e2e("set_flow_run_state", run_id, Running(message="go"), version=run.version)
+    await e2e(Client.set_flow_run_state, run_id, Running(message="go"), version=run.version)
     for task_run in run.task_runs:
-        info = await e2e("get_task_run_info", run_id, task_run.task_id)
+        info = await e2e(Client.get_task_run_info, run_id, task_run.task_id)
         assert info.id == task_run.id
-        await e2e("set_task_run_state", info.id, Running(), info.version)
+        await e2e(Client.set_task_run_state, info.id, Running(), info.version)
         await e2e(
-            "set_task_run_state",
+            Client.set_task_run_state,
             info.id,
             Success(result=PrefectResult(location="1")),
             info.version + 1,
         )
-        await e2e("update_task_run_heartbeat", info.id)
-    await e2e("update_flow_run_heartbeat", run_id)
-    current = await e2e("get_flow_run_info", run_id)
-    await e2e("set_flow_run_state", run_id, Success(message="done"), version=current.version)
+        await e2e(Client.update_task_run_heartbeat, info.id)
+    await e2e(Client.update_flow_run_heartbeat, run_id)
+    current = await e2e(Client.get_flow_run_info, run_id)
+    await e2e(Client.set_flow_run_state, run_id, Success(message="done"), version=current.version)
 
-    final = await e2e("get_flow_run_info", run_id)
+    final = await e2e(Client.get_flow_run_info, run_id)
     assert final.state.type == "Success"
     assert final.state.message == "done"
     assert final.version == run.version + 2
     assert all(task_run.state.is_successful() for task_run in final.task_runs)
-    assert (await e2e("get_flow_run_state", run_id)).type == "Success"
-    task_state = await e2e("get_task_run_state", final.task_runs[0].id)
+    assert (await e2e(Client.get_flow_run_state, run_id)).type == "Success"
+    task_state = await e2e(Client.get_task_run_state, final.task_runs[0].id)
     assert isinstance(task_state.result, PrefectResult)
 
 
 async def test_a_stale_version_is_a_version_lock_error(e2e: Api) -> None:
-    run_id = await e2e("create_flow_run", flow_id=await registered_flow(e2e))
-    run = await e2e("get_flow_run_info", run_id)
-    await e2e("set_flow_run_state", run_id, Running(), version=run.version)
+    run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
+    run = await e2e(Client.get_flow_run_info, run_id)
+    await e2e(Client.set_flow_run_state, run_id, Running(), version=run.version)
 
     with pytest.raises(VersionLockError) as raised:
-        await e2e("set_flow_run_state", run_id, Success(), version=run.version)
+        await e2e(Client.set_flow_run_state, run_id, Success(), version=run.version)
     assert raised.value.code == "VERSION_LOCKING_ERROR"
 
     task_run = run.task_runs[0]
-    await e2e("set_task_run_state", task_run.id, Running(), version=task_run.version)
+    await e2e(Client.set_task_run_state, task_run.id, Running(), version=task_run.version)
     with pytest.raises(VersionLockError):
-        await e2e("set_task_run_state", task_run.id, Success(), version=task_run.version)
+        await e2e(Client.set_task_run_state, task_run.id, Success(), version=task_run.version)
 
 
 async def test_a_repeated_idempotency_key_returns_the_same_run(e2e: Api) -> None:
     flow_id = await registered_flow(e2e)
-    first = await e2e("create_flow_run", flow_id=flow_id, idempotency_key="nightly-2026-11-24")
-    again = await e2e("create_flow_run", flow_id=flow_id, idempotency_key="nightly-2026-11-24")
-    other = await e2e("create_flow_run", flow_id=flow_id)
+    first = await e2e(Client.create_flow_run, flow_id=flow_id, idempotency_key="nightly-2026-11-24")
+    again = await e2e(Client.create_flow_run, flow_id=flow_id, idempotency_key="nightly-2026-11-24")
+    other = await e2e(Client.create_flow_run, flow_id=flow_id)
     assert first == again
     assert other != first
 
 
 async def test_names_cancel_logs_and_artifacts(e2e: Api) -> None:
-    run_id = await e2e("create_flow_run", flow_id=await registered_flow(e2e))
-    run = await e2e("get_flow_run_info", run_id)
+    run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
+    run = await e2e(Client.get_flow_run_info, run_id)
     task_run_id = run.task_runs[0].id
 
-    assert await e2e("set_flow_run_name", run_id, "renamed") is True
-    assert await e2e("set_task_run_name", task_run_id, "task-renamed") is True
-    assert (await e2e("get_flow_run_info", run_id)).name == "renamed"
+    assert await e2e(Client.set_flow_run_name, run_id, "renamed") is True
+    assert await e2e(Client.set_task_run_name, task_run_id, "task-renamed") is True
+    assert (await e2e(Client.get_flow_run_info, run_id)).name == "renamed"
 
     now = datetime.now(UTC)
     logs = [
@@ -166,43 +166,46 @@ async def test_names_cancel_logs_and_artifacts(e2e: Api) -> None:
          "timestamp": now + timedelta(seconds=i)}
         for i in range(5)
     ]  # fmt: skip
-    await e2e("write_run_logs", logs, batch_size=2)
+    await e2e(Client.write_run_logs, logs, batch_size=2)
     result = await e2e(
-        "graphql",
+        Client.graphql,
         "query($id: uuid!) { log(where: {flow_run_id: {_eq: $id}},"
         " order_by: {timestamp: desc}, limit: 2) { message } }",
         variables={"id": run_id},
     )
     assert result == {"data": {"log": [{"message": "line 4"}, {"message": "line 3"}]}}
 
-    artifact = await e2e("create_task_run_artifact", task_run_id, "markdown", {"md": "# hi"})
-    await e2e("update_task_run_artifact", artifact, {"md": "# bye"})
-    await e2e("delete_task_run_artifact", artifact)
+    artifact = await e2e(Client.create_task_run_artifact, task_run_id, "markdown", {"md": "# hi"})
+    await e2e(Client.update_task_run_artifact, artifact, {"md": "# bye"})
+    await e2e(Client.delete_task_run_artifact, artifact)
     with pytest.raises(ClientError, match="not found"):
-        await e2e("delete_task_run_artifact", artifact)
+        await e2e(Client.delete_task_run_artifact, artifact)
 
-    assert await e2e("cancel_flow_run", run_id) == "Cancelled"
-    assert (await e2e("get_flow_run_state", run_id)).type == "Cancelled"
+    assert await e2e(Client.cancel_flow_run, run_id) == "Cancelled"
+    assert (await e2e(Client.get_flow_run_state, run_id)).type == "Cancelled"
 
 
 async def test_cached_states_by_task_and_by_cache_key(e2e: Api) -> None:
-    run_id = await e2e("create_flow_run", flow_id=await registered_flow(e2e))
-    run = await e2e("get_flow_run_info", run_id)
+    run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
+    run = await e2e(Client.get_flow_run_info, run_id)
     extract = next(t for t in run.task_runs if t.task_slug == "extract-1")
     before = datetime.now(UTC) - timedelta(seconds=1)
     cached = Cached(message="cached", result=PrefectResult(location="7"))
     await e2e(
-        "set_task_run_state",
+        Client.set_task_run_state,
         extract.id,
         cached,
         version=extract.version,
         cache_for=timedelta(hours=1),
     )
 
-    by_task = await e2e("get_latest_cached_states", extract.task_id, None, before)
-    by_key = await e2e("get_latest_cached_states", extract.task_id, "extract-cache", before)
+    by_task = await e2e(Client.get_latest_cached_states, extract.task_id, None, before)
+    by_key = await e2e(Client.get_latest_cached_states, extract.task_id, "extract-cache", before)
     none_later = await e2e(
-        "get_latest_cached_states", extract.task_id, None, datetime.now(UTC) + timedelta(minutes=1)
+        Client.get_latest_cached_states,
+        extract.task_id,
+        None,
+        datetime.now(UTC) + timedelta(minutes=1),
     )
 
     assert [s.message for s in by_task] == ["cached"]
@@ -213,41 +216,41 @@ async def test_cached_states_by_task_and_by_cache_key(e2e: Api) -> None:
 
 async def test_tenants_projects_limits_agents_and_secrets(e2e: Api) -> None:
     slug = f"team-{uuid.uuid4().hex[:6]}"
-    tenant_id = await e2e("create_tenant", "Team", slug)
-    assert slug in [t.slug for t in await e2e("get_available_tenants")]
-    assert await e2e("get_tenant_id") != tenant_id
+    tenant_id = await e2e(Client.create_tenant, "Team", slug)
+    assert slug in [t.slug for t in await e2e(Client.get_available_tenants)]
+    assert await e2e(Client.get_tenant_id) != tenant_id
 
     project = f"p-{uuid.uuid4().hex[:6]}"
-    project_id = await e2e("create_project", project)
-    assert await e2e("create_project", project) == project_id
-    assert await e2e("delete_project", project) is True
+    project_id = await e2e(Client.create_project, project)
+    assert await e2e(Client.create_project, project) == project_id
+    assert await e2e(Client.delete_project, project) is True
     with pytest.raises(NotFoundError):
-        await e2e("delete_project", project)
+        await e2e(Client.delete_project, project)
 
     tag = f"db-{uuid.uuid4().hex[:6]}"
-    assert await e2e("get_task_tag_limit", tag) is None
-    limit_id = await e2e("update_task_tag_limit", tag, 3)
-    assert await e2e("update_task_tag_limit", tag, 5) == limit_id
-    assert await e2e("get_task_tag_limit", tag) == 5
-    await e2e("delete_task_tag_limit", limit_id)
+    assert await e2e(Client.get_task_tag_limit, tag) is None
+    limit_id = await e2e(Client.update_task_tag_limit, tag, 3)
+    assert await e2e(Client.update_task_tag_limit, tag, 5) == limit_id
+    assert await e2e(Client.get_task_tag_limit, tag) == 5
+    await e2e(Client.delete_task_tag_limit, limit_id)
     with pytest.raises(ValueError, match="was not successful: no limit"):
-        await e2e("delete_task_tag_limit", limit_id)
+        await e2e(Client.delete_task_tag_limit, limit_id)
 
-    agent_id = await e2e("register_agent", "LocalAgent", name="a", labels=["x"])
+    agent_id = await e2e(Client.register_agent, "LocalAgent", name="a", labels=["x"])
     uuid.UUID(agent_id)
     with pytest.raises(NotFoundError):
-        await e2e("get_agent_config", str(uuid.uuid4()))
+        await e2e(Client.get_agent_config, str(uuid.uuid4()))
 
-    await e2e("set_secret", "DB_PASSWORD", SECRET_SENTINEL)
-    everything = await e2e("graphql", "{ tenant { id name slug } project { id name } }")
+    await e2e(Client.set_secret, "DB_PASSWORD", SECRET_SENTINEL)
+    everything = await e2e(Client.graphql, "{ tenant { id name slug } project { id name } }")
     assert SECRET_SENTINEL not in str(everything)
 
-    assert await e2e("get_default_tenant_slug") == "default"
+    assert await e2e(Client.get_default_tenant_slug) == "default"
 
 
 async def test_unknown_fields_are_refused_by_validation(e2e: Api) -> None:
     with pytest.raises(Exception, match="Cannot query field 'nope'") as raised:
-        await e2e("graphql", "{ flow_run { nope } }")
+        await e2e(Client.graphql, "{ flow_run { nope } }")
     assert "400" in str(raised.value)
 
 
@@ -325,23 +328,24 @@ def test_variables_as_a_json_string_are_accepted(server: LocalServer) -> None:
 
 async def test_agent_config_links_and_tenant_switch(e2e: Api) -> None:
     created = await e2e(
-        "graphql",
+        Client.graphql,
         "mutation($i: create_agent_config_input!) { create_agent_config(input: $i) { id } }",
         variables={
             "i": {"tenant_id": DEFAULT_TENANT_ID, "name": "k8s", "settings": {"labels": ["gpu"]}}
         },
     )
     config_id = created["data"]["create_agent_config"]["id"]
-    assert await e2e("get_agent_config", config_id) == {"labels": ["gpu"]}
-    agent_id = await e2e("register_agent", "KubernetesAgent", agent_config_id=config_id)
+    assert await e2e(Client.get_agent_config, config_id) == {"labels": ["gpu"]}
+    agent_id = await e2e(Client.register_agent, "KubernetesAgent", agent_config_id=config_id)
     assert agent_id
 
-    run_id = await e2e("create_flow_run", flow_id=await registered_flow(e2e))
+    run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
     assert (
-        await e2e("get_cloud_url", "flow-run", run_id) == f"http://localhost:8080/flow-run/{run_id}"
+        await e2e(Client.get_cloud_url, "flow-run", run_id)
+        == f"http://localhost:8080/flow-run/{run_id}"
     )
 
     slug = f"other-{uuid.uuid4().hex[:6]}"
-    other = await e2e("create_tenant", "Other", slug)
-    assert await e2e("switch_tenant", tenant_slug=slug) == other
+    other = await e2e(Client.create_tenant, "Other", slug)
+    assert await e2e(Client.switch_tenant, tenant_slug=slug) == other
     assert e2e.client.tenant_id == other

@@ -20,9 +20,9 @@ from prefect_gql._flow import (
     batched,
     compress_flow,
     decompress_flow,
-    ensure_json_serializable,
     split_for_registration,
 )
+from prefect_gql._validation import ensure_json
 
 V = "1.4.1"
 TRIGGER = {"fn": "prefect.triggers.all_successful", "kwargs": {}}
@@ -293,10 +293,10 @@ def test_batched() -> None:
         list(batched([1], 0))
 
 
-def test_ensure_json_serializable() -> None:
-    ensure_json_serializable({"a": [1, 2.5, None, True, "x"]}, "parameters")
+def test_ensure_json() -> None:
+    ensure_json({"a": [1, 2.5, None, True, "x"]}, "parameters")
     with pytest.raises(InvalidInputError, match="parameters must be JSON-serializable") as raised:
-        ensure_json_serializable({"x": object()}, "parameters")
+        ensure_json({"x": object()}, "parameters")
     assert isinstance(raised.value, ValueError)
     with pytest.raises(InvalidInputError, match="context must be JSON-serializable"):
-        ensure_json_serializable({"x": float("nan")}, "context")
+        ensure_json({"x": float("nan")}, "context")

@@ -60,7 +60,7 @@ async def test_503_during_create_flow_run_resends_the_same_idempotency_key(
     httpx_mock.add_response(url=SERVER_URL, status_code=503)
     add_graphql(httpx_mock, {"create_flow_run": {"id": FLOW_RUN_ID}})
 
-    assert await api("create_flow_run", flow_id=FLOW_ID) == FLOW_RUN_ID
+    assert await api(Client.create_flow_run, flow_id=FLOW_ID) == FLOW_RUN_ID
 
     keys = [
         graphql_body(r)["variables"]["input"]["idempotency_key"] for r in httpx_mock.get_requests()
@@ -77,7 +77,7 @@ async def test_retryable_statuses_are_retried_for_queries(
     httpx_mock.add_response(url=SERVER_URL, status_code=status)
     add_graphql(httpx_mock, {"task_tag_limit": [{"limit": 1}]})
 
-    assert await api("get_task_tag_limit", "db") == 1
+    assert await api(Client.get_task_tag_limit, "db") == 1
     assert len(httpx_mock.get_requests()) == 2
     assert len(no_retry_sleep) == 1
 
@@ -89,7 +89,7 @@ async def test_retries_stop_after_max_retries(
         url=SERVER_URL, status_code=502, text="<html>bad gateway</html>", is_reusable=True
     )
     with pytest.raises(APIStatusError, match="HTTP 502") as raised:
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert raised.value.status_code == 502
     assert len(httpx_mock.get_requests()) == DEFAULT_MAX_RETRIES + 1
     assert len(no_retry_sleep) == DEFAULT_MAX_RETRIES
@@ -101,7 +101,7 @@ async def test_non_idempotent_mutation_is_not_retried_after_a_5xx(
     api = make_api(tenant_id=TENANT_ID)
     httpx_mock.add_response(url=SERVER_URL, status_code=503)
     with pytest.raises(APIStatusError):
-        await api("create_project", "etl")
+        await api(Client.create_project, "etl")
     assert len(httpx_mock.get_requests()) == 1
 
 
@@ -112,7 +112,7 @@ async def test_429_is_retried_even_for_non_idempotent_mutations(
     httpx_mock.add_response(url=SERVER_URL, status_code=429, headers={"Retry-After": "7"})
     add_graphql(httpx_mock, {"create_project": {"id": FLOW_ID}})
 
-    assert await api("create_project", "etl") == FLOW_ID
+    assert await api(Client.create_project, "etl") == FLOW_ID
     assert no_retry_sleep == [7.0]
 
 
@@ -123,7 +123,7 @@ async def test_retry_after_http_date_is_honoured_and_capped(
     httpx_mock.add_response(url=SERVER_URL, status_code=503, headers={"Retry-After": far})
     add_graphql(httpx_mock, {"task_tag_limit": []})
 
-    await api("get_task_tag_limit", "db")
+    await api(Client.get_task_tag_limit, "db")
     assert no_retry_sleep == [60.0]
 
 
@@ -135,9 +135,9 @@ async def test_api_error_is_retried_for_queries_only(
     add_graphql(httpx_mock, {"task_tag_limit": []})
     add_graphql(httpx_mock, errors=API_ERROR)
 
-    assert await api("get_task_tag_limit", "db") is None
+    assert await api(Client.get_task_tag_limit, "db") is None
     with pytest.raises(ClientError) as raised:
-        await api("create_project", "etl")
+        await api(Client.create_project, "etl")
     assert raised.value.code == "API_ERROR"
     assert len(httpx_mock.get_requests()) == 3
 
@@ -147,7 +147,7 @@ async def test_connection_errors_are_retried_then_typed(
 ) -> None:
     httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
     with pytest.raises(APIConnectionError, match="ConnectError") as raised:
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
     assert len(httpx_mock.get_requests()) == DEFAULT_MAX_RETRIES + 1
 
@@ -158,7 +158,7 @@ async def test_a_timeout_is_an_api_timeout_error(
     api = make_api(max_retries=0)
     httpx_mock.add_exception(httpx.ReadTimeout("slow"))
     with pytest.raises(APITimeoutError, match="timed out"):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
 
 
 async def test_read_timeout_of_a_non_idempotent_mutation_is_not_retried(
@@ -167,7 +167,7 @@ async def test_read_timeout_of_a_non_idempotent_mutation_is_not_retried(
     api = make_api(tenant_id=TENANT_ID)
     httpx_mock.add_exception(httpx.ReadTimeout("slow"))
     with pytest.raises(APITimeoutError):
-        await api("create_project", "etl")
+        await api(Client.create_project, "etl")
     assert len(httpx_mock.get_requests()) == 1
 
 
@@ -180,7 +180,7 @@ async def test_with_options_changes_retries_and_timeout_for_one_call(
     assert strict.client.max_retries == 0
     assert api.client.max_retries == DEFAULT_MAX_RETRIES
     with pytest.raises(APIStatusError):
-        await strict("get_task_tag_limit", "db")
+        await strict(Client.get_task_tag_limit, "db")
     assert len(httpx_mock.get_requests()) == 1
     assert httpx_mock.get_requests()[0].extensions["timeout"]["read"] == 2.5
 
@@ -232,7 +232,7 @@ async def test_http_errors_are_readable(
     else:
         httpx_mock.add_response(url=SERVER_URL, status_code=status, json=body)
     with pytest.raises(APIStatusError, match=expected):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
 
 
 @pytest.mark.parametrize(
@@ -250,7 +250,7 @@ async def test_bad_bodies_are_api_response_errors(
 ) -> None:
     httpx_mock.add_response(url=SERVER_URL, content=content)
     with pytest.raises(APIResponseError, match=expected):
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
 
 
 json_values = st.recursive(
@@ -388,5 +388,5 @@ async def test_an_undecodable_body_is_an_api_response_error(
 ) -> None:
     httpx_mock.add_exception(httpx.DecodingError("bad gzip"))
     with pytest.raises(APIResponseError, match="unusable answer \\(DecodingError\\)") as raised:
-        await api("get_task_tag_limit", "db")
+        await api(Client.get_task_tag_limit, "db")
     assert isinstance(raised.value.__cause__, httpx.DecodingError)

@@ -1,74 +1,95 @@
-"""Base classes of the generated operation clients.
+"""Base classes of the generated operation classes.
 
-ariadne-codegen copies this file into the generated package. The generated
-clients only describe operations (document, name, variables, result model);
-sending them is delegated to a transport supplied by ``prefect_gql``, which owns
-auth, retries and error mapping. That keeps the generated package free of I/O
-policy and lets one set of operations serve the sync and the async client.
+ariadne-codegen copies this file into every generated package (prefect_gql's own
+and an application's, made by ``prefect-gql generate``). The generated classes only
+describe operations (document, name, variables, result model); sending is delegated:
+
+- ``Operations(client)`` and ``AsyncOperations(async_client)`` run each operation
+  through a ``prefect_gql.Client`` / ``AsyncClient``, so it gets that client's auth,
+  tenant header, token refresh, retries, timeouts and error tree;
+- ``PlanOperations(exchange)`` returns each operation as a generator that prefect_gql's
+  plans ``yield from``: the same operation, with no I/O of its own.
+
+A result that does not match its model raises ``prefect_gql.APIResponseError``, never
+pydantic's ``ValidationError``.
 """
 
-from typing import Any, Protocol
+from collections.abc import Callable, Generator
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
-class SyncTransport(Protocol):
-    def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Send one operation and return its ``data`` object.
+class OperationRunner(Protocol):
+    """What ``Operations`` sends through: a ``prefect_gql.Client``."""
 
-        ``kwargs`` are the per-call options given to the operation method.
-        """
-        ...
+    @property
+    def execute_operation(self) -> Callable[..., dict[str, Any]]: ...
 
 
-class AsyncTransport(Protocol):
-    async def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        """Send one operation and return its ``data`` object.
+class AsyncOperationRunner(Protocol):
+    """What ``AsyncOperations`` sends through: a ``prefect_gql.AsyncClient``."""
 
-        ``kwargs`` are the per-call options given to the operation method.
-        """
-        ...
+    @property
+    def execute_operation(self) -> Callable[..., Any]: ...
+
+
+PlanExchange = Callable[..., Generator[Any, Any, dict[str, Any]]]
+"""``(query, operation_name, variables, **options)`` -> a plan answering the ``data``."""
+
+
+def validate_result(model: type[ResultT], data: dict[str, Any]) -> ResultT:
+    """``data`` as ``model``; an answer of another shape is the API's fault, not the caller's."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        from prefect_gql import APIResponseError  # noqa: PLC0415 - only on this error path
+
+        raise APIResponseError.from_validation_error(model.__name__, err) from err
 
 
 class BaseOperations:
-    def __init__(self, transport: SyncTransport) -> None:
-        self.transport = transport
+    def __init__(self, client: OperationRunner) -> None:
+        self.client = client
 
     def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **kwargs: Any,
+        self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
-        return self.transport.execute(query, operation_name, variables, **kwargs)
+        """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
+        return self.client.execute_operation(query, operation_name, variables, **kwargs)
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data
 
 
 class AsyncBaseOperations:
-    def __init__(self, transport: AsyncTransport) -> None:
-        self.transport = transport
+    def __init__(self, client: AsyncOperationRunner) -> None:
+        self.client = client
 
     async def execute(
-        self,
-        query: str,
-        operation_name: str,
-        variables: dict[str, Any],
-        **kwargs: Any,
+        self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
-        return await self.transport.execute(query, operation_name, variables, **kwargs)
+        """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
+        data: dict[str, Any] = await self.client.execute_operation(
+            query, operation_name, variables, **kwargs
+        )
+        return data
+
+    def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+
+class PlanBaseOperations:
+    def __init__(self, exchange: PlanExchange) -> None:
+        self.exchange = exchange
+
+    def execute(
+        self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
+    ) -> Generator[Any, Any, dict[str, Any]]:
+        """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
+        return (yield from self.exchange(query, operation_name, variables, **kwargs))
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data

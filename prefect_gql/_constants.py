@@ -1,0 +1,51 @@
+"""Every tunable number and default of the client, in one place.
+
+Exported from ``prefect_gql`` where a user may want to read or pass them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+__all__ = [
+    "CACHED_STATES_LIMIT",
+    "DEFAULT_CORE_VERSION",
+    "DEFAULT_LIMITS",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "INITIAL_RETRY_DELAY",
+    "LOG_BATCH_SIZE",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "QUEUE_INTERVAL",
+    "REGISTRATION_BATCH_SIZE",
+]
+
+DEFAULT_CORE_VERSION = "1.4.1"
+"""Sent as ``X-PREFECT-CORE-VERSION`` and as the ``__version__`` of serialized states."""
+
+DEFAULT_MAX_RETRIES = 3
+"""Retries after the first attempt."""
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+"""Cap on a server's ``Retry-After``."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+DEFAULT_MAX_CONNECTIONS = 20
+"""Connections a client opens at most; all are kept alive, so bursts reuse them."""
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=DEFAULT_MAX_CONNECTIONS, max_keepalive_connections=DEFAULT_MAX_CONNECTIONS
+)
+
+LOG_BATCH_SIZE = 1000
+"""Log entries per ``write_run_logs`` request."""
+REGISTRATION_BATCH_SIZE = 500
+"""Tasks or edges per registration request, as Prefect 1.4.1 sends them."""
+CACHED_STATES_LIMIT = 100
+"""Cached states ``get_latest_cached_states`` reads at most."""
+QUEUE_INTERVAL = timedelta(seconds=30)
+"""How long a run the API queued waits before trying again (Prefect's default)."""

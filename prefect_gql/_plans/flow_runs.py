@@ -1,0 +1,187 @@
+"""Flow runs (queries/flow_runs.graphql)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from prefect_gql_generated.input_types import (
+    cancel_flow_run_input,
+    create_flow_run_input,
+    set_flow_run_name_input,
+    set_flow_run_state_input,
+    set_flow_run_states_input,
+    update_flow_run_heartbeat_input,
+)
+from prefect_gql_generated.json_value import JSONValue
+
+from .._core import ClientConfig, ClientMethod, Plan
+from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
+from .._models import FlowRunInfo, ProjectInfo, TaskRunInfo
+from .._states import AnyState, State
+from .._validation import aware, build_input, ensure_json, valid_uuid
+from .run_states import (
+    StateArgument,
+    answered_state,
+    state_and_version,
+    state_or_pending,
+    state_update,
+)
+
+__all__ = ["FlowRunMethods"]
+
+logger = logging.getLogger("prefect_gql")
+
+
+def json_object(value: JSONValue | None) -> dict[str, JSONValue]:
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def create_flow_run(
+    config: ClientConfig,
+    flow_id: str | None = None,
+    context: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    scheduled_start_time: datetime | None = None,
+    idempotency_key: str | None = None,
+    run_name: str | None = None,
+    version_group_id: str | None = None,
+    labels: Sequence[str] | None = None,
+    run_config: Mapping[str, Any] | None = None,
+) -> Plan[str]:
+    """Create a flow run; returns its id.
+
+    Always sends an idempotency key (one is made if omitted), so a retried request
+    cannot create a second run.
+    """
+    if flow_id is None and version_group_id is None:
+        raise InvalidInputError("pass flow_id or version_group_id")
+    fields: dict[str, Any] = {"idempotency_key": idempotency_key or uuid.uuid4().hex}
+    if flow_id is not None:
+        fields["flow_id"] = valid_uuid(flow_id, "flow_id")
+    else:
+        fields["version_group_id"] = version_group_id
+    if scheduled_start_time is not None:
+        fields["scheduled_start_time"] = aware(scheduled_start_time, "scheduled_start_time")
+    for name, value in (
+        ("parameters", parameters),
+        ("context", context),
+        ("run_config", run_config),
+    ):
+        ensure_json(value, name)
+        fields[name] = value
+    fields.update(flow_run_name=run_name, labels=list(labels) if labels is not None else None)
+    answer = yield from config.operations.create_flow_run(
+        input=build_input(create_flow_run_input, "flow run", **fields)
+    )
+    if answer.create_flow_run is None or answer.create_flow_run.id is None:
+        raise OperationFailedError("create_flow_run returned no id")
+    return answer.create_flow_run.id
+
+
+def get_flow_run_info(config: ClientConfig, flow_run_id: str) -> Plan[FlowRunInfo]:
+    """A flow run's version, state and (unmapped) task runs."""
+    run_id = valid_uuid(flow_run_id, "flow_run_id")
+    answer = yield from config.operations.get_flow_run_info(id=run_id)
+    run = answer.flow_run_by_pk
+    if run is None:
+        raise NotFoundError(f"flow run {run_id} not found")
+    project = run.flow.project
+    return FlowRunInfo(
+        id=run.id,
+        name=run.name,
+        flow_id=run.flow_id,
+        project=ProjectInfo(id=project.id, name=project.name),
+        parameters=json_object(run.parameters),
+        context=json_object(run.context),
+        version=run.version,
+        scheduled_start_time=run.scheduled_start_time,
+        state=state_or_pending(run.serialized_state),
+        task_runs=[
+            TaskRunInfo(
+                id=task_run.id,
+                task_id=task_run.task.id,
+                task_slug=task_run.task.slug,
+                version=task_run.version,
+                state=state_or_pending(task_run.serialized_state),
+            )
+            for task_run in run.task_runs
+        ],
+    )
+
+
+def get_flow_run_state(config: ClientConfig, flow_run_id: str) -> Plan[AnyState]:
+    """A flow run's current state."""
+    run_id = valid_uuid(flow_run_id, "flow_run_id")
+    answer = yield from config.operations.get_flow_run_state(id=run_id)
+    if answer.flow_run_by_pk is None:
+        raise NotFoundError(f"flow run {run_id} not found")
+    return state_or_pending(answer.flow_run_by_pk.serialized_state)
+
+
+def set_flow_run_state(
+    config: ClientConfig,
+    flow_run_id: str,
+    state: StateArgument = None,
+    version: StateArgument = None,
+) -> Plan[State]:
+    """Set a flow run's state; returns it, or ``Queued`` when the API queued the run.
+
+    Takes 1.x's ``(flow_run_id, state, version=None)`` and 0.12's
+    ``(flow_run_id, version, state)``. A stale ``version`` raises ``VersionLockError``.
+    """
+    checked, checked_version = state_and_version(state, version)
+    answer = yield from config.operations.set_flow_run_states(
+        input=set_flow_run_states_input(
+            states=[
+                build_input(
+                    set_flow_run_state_input,
+                    "flow run state",
+                    **state_update(config, "flow_run_id", flow_run_id, checked, checked_version),
+                )
+            ]
+        )
+    )
+    payload = answer.set_flow_run_states
+    return answered_state(checked, payload.states if payload else None)
+
+
+def set_flow_run_name(config: ClientConfig, flow_run_id: str, name: str) -> Plan[bool]:
+    """Rename a flow run."""
+    answer = yield from config.operations.set_flow_run_name(
+        input=set_flow_run_name_input(flow_run_id=valid_uuid(flow_run_id, "flow_run_id"), name=name)
+    )
+    return bool(answer.set_flow_run_name and answer.set_flow_run_name.success)
+
+
+def cancel_flow_run(config: ClientConfig, flow_run_id: str) -> Plan[str | None]:
+    """Cancel a flow run; returns the state it is now in (e.g. ``"Cancelling"``)."""
+    answer = yield from config.operations.cancel_flow_run(
+        input=cancel_flow_run_input(flow_run_id=valid_uuid(flow_run_id, "flow_run_id"))
+    )
+    return answer.cancel_flow_run.state if answer.cancel_flow_run else None
+
+
+def update_flow_run_heartbeat(config: ClientConfig, flow_run_id: str) -> Plan[None]:
+    """Heartbeat a flow run. Never raises: a missed heartbeat is logged, the run goes on."""
+    try:
+        run_id = valid_uuid(flow_run_id, "flow_run_id")
+        yield from config.operations.update_flow_run_heartbeat(
+            input=update_flow_run_heartbeat_input(flow_run_id=run_id),
+            headers={"X-PREFECT-HEARTBEAT-ID": run_id},
+        )
+    except PrefectGQLError as err:
+        logger.warning("flow run heartbeat failed: %s", err)
+
+
+class FlowRunMethods:
+    create_flow_run = ClientMethod(create_flow_run)
+    get_flow_run_info = ClientMethod(get_flow_run_info)
+    get_flow_run_state = ClientMethod(get_flow_run_state)
+    set_flow_run_state = ClientMethod(set_flow_run_state)
+    set_flow_run_name = ClientMethod(set_flow_run_name)
+    cancel_flow_run = ClientMethod(cancel_flow_run)
+    update_flow_run_heartbeat = ClientMethod(update_flow_run_heartbeat)
