@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -11,7 +12,7 @@ from prefect_gql_generated.client import AsyncOperations
 
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
-from ._core import EFFECT_FAILURES, AfterHook, Plan, Send, Stepper
+from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Stepper, Stream
 
 __all__ = ["AsyncClient"]
 
@@ -40,9 +41,24 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
         return httpx.AsyncClient(limits=DEFAULT_LIMITS)
 
     async def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
-        stepper = Stepper(plan)
+        async for _ in self._iterate(plan, stepper := Stepper(plan)):
+            raise TypeError("a plan run for its result emitted an item")
+        result = cast(T, stepper.result)
+        if after is not None:
+            after(self._config, result)
+        return result
+
+    async def _iterate(
+        self, plan: Plan[Any] | Stream, stepper: Stepper[Any] | None = None
+    ) -> AsyncIterator[Any]:
+        """Perform the plan's effects; ``Emit`` items are yielded to the caller."""
+        stepper = stepper or Stepper(plan)
         while stepper.effect is not None:
             effect = stepper.effect
+            if isinstance(effect, Emit):
+                yield effect.item
+                stepper.succeed(None)
+                continue
             try:
                 if isinstance(effect, Send):
                     outcome: Any = await self._send(effect.request)
@@ -53,10 +69,6 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
                 stepper.fail(err)
             else:
                 stepper.succeed(outcome)
-        result = cast(T, stepper.result)
-        if after is not None:
-            after(self._config, result)
-        return result
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         if self._send_slots is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
@@ -11,7 +12,7 @@ from prefect_gql_generated.client import Operations
 
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS
-from ._core import EFFECT_FAILURES, AfterHook, Plan, Send, Stepper
+from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Stepper, Stream
 
 __all__ = ["Client"]
 
@@ -35,9 +36,24 @@ class Client(BaseClient[httpx.Client, Operations]):
         return httpx.Client(limits=DEFAULT_LIMITS)
 
     def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
-        stepper = Stepper(plan)
+        for _ in self._iterate(plan, stepper := Stepper(plan)):
+            raise TypeError("a plan run for its result emitted an item")
+        result = cast(T, stepper.result)
+        if after is not None:
+            after(self._config, result)
+        return result
+
+    def _iterate(
+        self, plan: Plan[Any] | Stream, stepper: Stepper[Any] | None = None
+    ) -> Iterator[Any]:
+        """Perform the plan's effects; ``Emit`` items are yielded to the caller."""
+        stepper = stepper or Stepper(plan)
         while stepper.effect is not None:
             effect = stepper.effect
+            if isinstance(effect, Emit):
+                yield effect.item
+                stepper.succeed(None)
+                continue
             try:
                 if isinstance(effect, Send):
                     outcome: Any = self._http.send(effect.request, auth=self._auth)
@@ -48,10 +64,6 @@ class Client(BaseClient[httpx.Client, Operations]):
                 stepper.fail(err)
             else:
                 stepper.succeed(outcome)
-        result = cast(T, stepper.result)
-        if after is not None:
-            after(self._config, result)
-        return result
 
     def close(self) -> None:
         """Close the connections, unless the ``httpx.Client`` was passed in."""

@@ -5,7 +5,8 @@ effects and receives their outcomes. The clients are thin drivers that perform t
 kinds of effect:
 
 - ``Send``: send one ``httpx.Request`` and return the ``httpx.Response``;
-- ``Sleep``: wait before a retry.
+- ``Sleep``: wait before a retry (or between polls);
+- ``Emit``: hand one item to the caller (streaming plans only, see ``ClientStream``).
 
 Plans run generated operations with ``answer = yield from config.operations.x(...)``
 (the codegen plugin's ``PlanOperations``), so nothing is dispatched by name. A failure
@@ -19,7 +20,7 @@ Signature and docstring are the plan's, minus its first (``config``) parameter.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -41,11 +42,14 @@ __all__ = [
     "EFFECT_FAILURES",
     "ClientConfig",
     "ClientMethod",
+    "ClientStream",
     "Effect",
+    "Emit",
     "Plan",
     "Send",
     "Sleep",
     "Stepper",
+    "Stream",
 ]
 
 T = TypeVar("T")
@@ -63,8 +67,17 @@ class Sleep:
     seconds: float
 
 
-Effect = Send | Sleep
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """One item of a streaming plan (``ClientStream``) handed to the caller."""
+
+    item: Any
+
+
+Effect = Send | Sleep | Emit
 Plan = Generator[Effect, Any, T]
+Stream = Generator[Effect, Any, None]
+"""A plan that emits items (pages, state changes, log lines) instead of returning one."""
 EFFECT_FAILURES = (httpx.RequestError, PrefectGQLError)
 """What performing an effect may raise that its plan should see."""
 
@@ -195,4 +208,36 @@ class ClientMethod(Generic[P, T_co]):
         method.__qualname__ = f"{owner.__name__}.{self.__name__}"
         method.__doc__ = self.__doc__
         method.__signature__ = self._method_signature  # type: ignore[attr-defined]
+        return method
+
+
+class ClientStream(Generic[P, T_co]):
+    """A streaming plan as a method: ``Client.x(...)`` is an iterator of its items,
+    ``AsyncClient.x(...)`` an async iterator. The plan emits items with ``Emit``."""
+
+    def __init__(self, plan: Callable[Concatenate[ClientConfig, P], Stream]) -> None:
+        self._plan = plan
+        self.__doc__ = plan.__doc__
+        self.__name__ = plan.__name__
+        self.__wrapped__ = plan
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(
+        self, client: AsyncClient, owner: type[Any]
+    ) -> Callable[P, AsyncIterator[T_co]]: ...
+    @overload
+    def __get__(self, client: Client, owner: type[Any]) -> Callable[P, Iterator[T_co]]: ...
+    def __get__(self, client: Any, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        plan = self._plan
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return client._iterate(plan(client._config, *args, **kwargs))
+
+        method.__name__ = self.__name__
+        method.__qualname__ = f"{owner.__name__}.{self.__name__}"
+        method.__doc__ = self.__doc__
         return method
