@@ -1,14 +1,16 @@
-"""Hasura's read arguments over plain rows: ``where``, ``order_by``, ``limit``, ``offset``.
+"""Hasura's read arguments over rows in memory: ``where``, ``order_by``, ``limit``, ``offset``.
 
-Written once for every table. Comparison operators: ``_eq _neq _in _nin _gt _gte
-_lt _lte _is_null``, combined with ``_and _or _not``; the keys of one object must
-all hold. A key naming a relationship filters through the related row(s) (any of
-them, for an array relationship). As in Hasura 1.x, which the Prefect 0.12 client
-was written against, a comparison with a ``null`` operand is ignored (true), so
-``{cache_key: {_eq: null}}`` does not narrow. ``order_by`` takes Hasura's six
-directions (``asc`` puts nulls last, ``desc`` first), columns of to-one related
-rows, and ``<relationship>_aggregate: {count: ...}``. Timestamps are stored in one
-ISO form, so they compare and sort correctly as strings.
+For rows the server makes up rather than stores (the local user); stored tables
+are read with the same rules compiled to SQL (``_query``). Comparison operators:
+``_eq _neq _in _nin _gt _gte _lt _lte _is_null``, combined with ``_and _or _not``;
+the keys of one object must all hold. A key naming a relationship filters through
+the related row(s) (any of them, for an array relationship). As in Hasura 1.x,
+which the Prefect 0.12 client was written against, a comparison with a ``null``
+operand is ignored (true), so ``{cache_key: {_eq: null}}`` does not narrow.
+``order_by`` takes Hasura's six directions (``asc`` puts nulls last, ``desc``
+first), columns of to-one related rows, and ``<relationship>_aggregate: {count:
+...}``. Timestamps are stored in one ISO form, so they compare and sort correctly
+as strings.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from ._store import Row
+from ._tables import Row
 
-__all__ = ["Relations", "apply_read_arguments", "matches"]
+__all__ = ["DIRECTIONS", "Relations", "apply_read_arguments", "matches", "order_terms"]
 
 
 class Relations(Protocol):
@@ -84,7 +86,7 @@ def _holds(row: Row, key: str, condition: Any, relations: Relations | None) -> b
     return _compare(row.get(key), condition)
 
 
-_DIRECTIONS = {
+DIRECTIONS = {
     "asc": (False, False),
     "asc_nulls_first": (False, True),
     "asc_nulls_last": (False, False),
@@ -95,10 +97,10 @@ _DIRECTIONS = {
 """``order_by`` value -> (descending, nulls first)."""
 
 
-def _order_terms(ordering: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[Any]:
+def order_terms(ordering: Mapping[str, Any], path: tuple[str, ...] = ()) -> Iterator[Any]:
     for name, direction in ordering.items():
         if isinstance(direction, Mapping):
-            yield from _order_terms(direction, (*path, name))
+            yield from order_terms(direction, (*path, name))
         elif direction is not None:
             yield (*path, name), direction
 
@@ -130,9 +132,9 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def _ordered(
     rows: list[Row], path: tuple[str, ...], direction: str, relations: Relations | None
 ) -> list[Row]:
-    if direction not in _DIRECTIONS:
+    if direction not in DIRECTIONS:
         raise ValueError(f"unsupported order_by direction {direction}")
-    descending, nulls_first = _DIRECTIONS[direction]
+    descending, nulls_first = DIRECTIONS[direction]
     keyed = [(_order_value(row, path, relations), row) for row in rows]
     nulls = [row for value, row in keyed if value is None]
     values = sorted(
@@ -161,7 +163,7 @@ def apply_read_arguments(
         raise ValueError("limit and offset must not be negative")
     selected = [row for row in rows if matches(row, where, relations)]
     orderings = [order_by] if isinstance(order_by, Mapping) else list(order_by or [])
-    terms = [term for ordering in orderings for term in _order_terms(ordering)]
+    terms = [term for ordering in orderings for term in order_terms(ordering)]
     for path, direction in reversed(terms):
         selected = _ordered(selected, path, direction, relations)
     start = offset or 0

@@ -3,79 +3,91 @@
 For each table the store keeps, the schema's ``<table>``, ``<table>_by_pk`` and
 ``<table>_aggregate`` root fields and the relationship fields of its type
 (``flow_run.task_runs(where: ...)``, ``task_run.task``, ``..._aggregate``) read
-the caller's rows through ``_filters``. An aggregate counts (``count(columns,
-distinct)``) and lists ``nodes``; its ``max``/``min``/... read as null.
+the caller's rows with SQL the store compiles from the field's arguments. An
+aggregate counts (``count(columns, distinct)``, in SQL too) and lists ``nodes``;
+its ``max``/``min``/... read as null.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
 from ._context import context_of
 from ._errors import APIError
-from ._filters import Relations, apply_read_arguments
+from ._query import ReadArguments
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, TABLES, Relationship
 
-__all__ = ["TableRelations", "aggregate_of", "install_reads"]
+__all__ = ["StoredAggregate", "aggregate_of", "install_reads"]
 
 Resolver = Callable[..., Any]
 AGGREGATE = "_aggregate"
 
 
-class TableRelations:
-    """How rows of ``table`` reach their related rows in ``store``."""
+class StoredAggregate(Mapping[str, Any]):
+    """An ``<table>_aggregate`` value of stored rows, read only as far as the query
+    asks: its ``nodes`` are selected when read, and its ``aggregate`` (itself)
+    counts in SQL without fetching the rows."""
 
-    def __init__(self, store: Store, table: str) -> None:
+    _FIELDS = ("nodes", "aggregate")
+
+    def __init__(
+        self, store: Store, table: str, arguments: ReadArguments, equal: Mapping[str, object]
+    ) -> None:
         self.store = store
         self.table = table
+        self.arguments = arguments
+        self.equal = equal
 
-    def __contains__(self, name: object) -> bool:
-        return name in RELATIONSHIPS.get(self.table, {})
+    def __getitem__(self, field: str) -> Any:
+        if field == "nodes":
+            return _select(self.store, self.table, self.arguments, self.equal)
+        if field == "aggregate":
+            return self
+        raise KeyError(field)
 
-    def follow(self, row: Row, name: str) -> tuple[list[Row], Relations]:
-        relationship = RELATIONSHIPS[self.table][name]
-        return related_rows(self.store, row, relationship), TableRelations(
-            self.store, relationship.table
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._FIELDS)
+
+    def __len__(self) -> int:
+        return len(self._FIELDS)
+
+    def count(self, columns: list[str] | None, distinct: bool) -> int:
+        return self.store.count(
+            self.table, self.arguments, columns=columns, distinct=distinct, equal=self.equal
         )
 
 
-def related_rows(store: Store, row: Row, relationship: Relationship) -> list[Row]:
-    if relationship.to_one:
-        other = store.get(relationship.table, row.get(relationship.column))
-        return [other] if other is not None else []
-    return store.rows(relationship.table, **{relationship.column: row["id"]})
-
-
-def _select(store: Store, table: str, rows: list[Row], arguments: Mapping[str, Any]) -> list[Row]:
+def _select(
+    store: Store, table: str, arguments: ReadArguments, equal: Mapping[str, object]
+) -> list[Row]:
     try:
-        return apply_read_arguments(
-            rows,
-            where=arguments.get("where"),
-            order_by=arguments.get("order_by"),
-            limit=arguments.get("limit"),
-            offset=arguments.get("offset"),
-            relations=TableRelations(store, table),
-        )
+        return store.select(table, arguments, **equal)
     except ValueError as err:
         raise APIError(str(err)) from err
 
 
 def aggregate_of(rows: list[Row]) -> dict[str, Any]:
-    """An ``<table>_aggregate`` value: its ``aggregate`` fields read the rows themselves."""
+    """An ``<table>_aggregate`` value over rows in memory: its ``aggregate`` fields read
+    the rows themselves."""
     return {"nodes": rows, "aggregate": rows}
 
 
 def _count(
-    rows: list[Row],
+    rows: list[Row] | StoredAggregate,
     info: GraphQLResolveInfo,
     columns: list[str] | None = None,
     distinct: bool | None = None,
 ) -> int:
+    if isinstance(rows, StoredAggregate):
+        try:
+            return rows.count(columns, bool(distinct))
+        except ValueError as err:
+            raise APIError(str(err)) from err
     if not columns:
         return len(rows)
     present = [
@@ -89,8 +101,9 @@ def _count(
 def _table_reader(table: str, *, aggregate: bool = False) -> Resolver:
     def read(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
         store = context_of(info).store
-        rows = _select(store, table, store.rows(table), arguments)
-        return aggregate_of(rows) if aggregate else rows
+        if aggregate:
+            return StoredAggregate(store, table, arguments, {})
+        return _select(store, table, arguments, {})
 
     return read
 
@@ -105,11 +118,12 @@ def _by_pk_reader(table: str) -> Resolver:
 def _relationship_reader(relationship: Relationship, *, aggregate: bool = False) -> Resolver:
     def read(row: Row, info: GraphQLResolveInfo, **arguments: Any) -> Any:
         store = context_of(info).store
-        rows = related_rows(store, row, relationship)
         if relationship.to_one:
-            return rows[0] if rows else None
-        selected = _select(store, relationship.table, rows, arguments)
-        return aggregate_of(selected) if aggregate else selected
+            return store.get(relationship.table, row.get(relationship.column))
+        equal = {relationship.column: row["id"]}
+        if aggregate:
+            return StoredAggregate(store, relationship.table, arguments, equal)
+        return _select(store, relationship.table, arguments, equal)
 
     return read
 

@@ -1,11 +1,21 @@
-"""Rows in SQLite: one JSON document per row, one logical table per API table.
+# ruff: noqa: S608  (SQL text is built only from the names in _tables; values are bound)
+"""Rows in SQLite: one table per API table, with the columns and indexes of ``_tables``.
 
-The API's reads filter in Python (``_filters``), so a document store is all the
-server needs; SQLite gives it durability (a file path) or speed (``":memory:"``).
-One re-entrant lock serializes access, since the connection is shared by every
-thread uvicorn or a test may call from. A ``Store`` can be narrowed to one tenant
-(``for_tenant``): it then sees, changes and deletes only that tenant's rows, which
-is how token mode keeps tenants apart without every operation checking.
+Reads compile Hasura's arguments to SQL (``_query``), so what a read costs depends
+on the rows it returns, not on the size of the database. A file database runs in
+WAL mode: one writer connection behind a lock takes every write and every read
+made inside a transaction, and each thread reads through a connection of its own
+without waiting for writers, so the store is safe to use from several threads at
+once. A ``":memory:"`` database has the one connection, behind the lock.
+
+Commits are durable against the process being killed (WAL with
+``synchronous=NORMAL``; a power loss may lose the last commits). A database file
+records its storage version (``PRAGMA user_version``); a file of the first
+storage, one JSON document per row, is upgraded when opened.
+
+A ``Store`` can be narrowed to one tenant (``for_tenant``): it then sees, changes
+and deletes only that tenant's rows (and rows of no tenant), which is how token
+mode keeps tenants apart without every operation checking.
 """
 
 from __future__ import annotations
@@ -15,16 +25,29 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ._tables import CASCADES, DEFAULTS
+from ._query import ReadArguments, compile_count, compile_select, quote, scope_condition
+from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Row
 
-__all__ = ["Row", "Store", "new_id", "normalize_timestamp", "now_iso"]
+__all__ = [
+    "STORAGE_VERSION",
+    "Row",
+    "StorageError",
+    "Store",
+    "new_id",
+    "normalize_timestamp",
+    "now_iso",
+]
 
-Row = dict[str, Any]
+STORAGE_VERSION = 2
+"""1: every row a JSON document in one ``rows`` table (``user_version`` 0); 2: a
+table per API table."""
+_DELETE_CHUNK = 500
 
 
 def new_id() -> str:
@@ -54,17 +77,167 @@ def normalize_timestamp(value: object) -> str:
     return _stored_form(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
+class StorageError(RuntimeError):
+    """A database file this version of the server cannot use."""
+
+
+def _encode(kind: ColumnKind, value: Any) -> Any:
+    if value is None or kind == "value":
+        return value
+    if kind == "json":
+        return json.dumps(value)
+    return bool(value)
+
+
+def _decode(kind: ColumnKind, value: Any) -> Any:
+    if value is None or kind == "value":
+        return value
+    if kind == "json":
+        return json.loads(value)
+    return bool(value)
+
+
+_KINDS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
+    table: tuple(columns.items()) for table, columns in COLUMNS.items()
+}
+
+
+def _row(table: str, values: Sequence[Any]) -> Row:
+    return {
+        name: value if value is None or kind == "value" else _decode(kind, value)
+        for (name, kind), value in zip(_KINDS[table], values, strict=True)
+    }
+
+
+def _schema_statements() -> Iterator[str]:
+    for table, columns in COLUMNS.items():
+        listed = ", ".join(quote(name) for name in columns if name != "id")
+        yield (
+            f"CREATE TABLE IF NOT EXISTS {quote(table)} "
+            f"(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, {listed})"
+        )
+        for indexed in INDEXES.get(table, ()):
+            name = quote(f"{table}_by_{'_'.join(indexed)}")
+            listed_index = ", ".join(quote(column) for column in indexed)
+            yield f"CREATE INDEX IF NOT EXISTS {name} ON {quote(table)} ({listed_index})"
+
+
+class _Reader:
+    """A thread's read connection; closed when its thread ends or the store closes."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        self.connection.close()
+
+
 class _Database:
     def __init__(self, path: str) -> None:
-        self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.path = path
+        self.in_memory = path == ":memory:" or "mode=memory" in path
         self.lock = threading.RLock()
         self.depth = 0
-        self.connection.execute(
-            "CREATE TABLE IF NOT EXISTS rows ("
-            " tbl TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, data TEXT NOT NULL,"
-            " PRIMARY KEY (tbl, id))"
+        self.writer_thread: int | None = None
+        self._local = threading.local()
+        self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
+        self.writer = self._connect()
+        if not self.in_memory:
+            self.writer.execute("PRAGMA journal_mode = WAL")
+        self.writer.execute("PRAGMA synchronous = NORMAL")
+        _prepare(self.writer, path)
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=30.0,
+            cached_statements=512,
+            uri=self.path.startswith("file:"),
         )
-        self.connection.execute("CREATE INDEX IF NOT EXISTS rows_by_table ON rows (tbl, seq)")
+        connection.execute("PRAGMA cache_size = -16000")
+        return connection
+
+    def read(self, sql: str, parameters: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
+        """Rows of a query: through the writer inside a transaction of this thread
+        (to see its writes) or for ``:memory:``; otherwise through this thread's reader."""
+        if self.in_memory or self.writer_thread == threading.get_ident():
+            with self.lock:
+                return self.writer.execute(sql, parameters).fetchall()
+        reader: _Reader | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = _Reader(self._connect())
+            self._local.reader = reader
+            self._readers.add(reader)
+        return reader.connection.execute(sql, parameters).fetchall()
+
+    def close(self) -> None:
+        with self.lock:
+            for reader in list(self._readers):
+                reader.connection.close()
+            self.writer.close()
+
+
+def _prepare(connection: sqlite3.Connection, path: str) -> None:
+    """Creates the tables of a new database, upgrades an older storage, or refuses
+    a file this server cannot read."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    tables = {
+        name
+        for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    if version > STORAGE_VERSION:
+        raise StorageError(
+            f"{path} has storage version {version}, but this prefect_gql reads versions up to"
+            f" {STORAGE_VERSION}: open it with the newer prefect_gql that wrote it"
+        )
+    if version == 0 and tables - {"rows"}:
+        raise StorageError(
+            f"{path} is not a prefect_gql server database (it holds the tables"
+            f" {', '.join(sorted(tables))})"
+        )
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _schema_statements():
+            connection.execute(statement)
+        if "rows" in tables and version == 0:
+            _upgrade_from_documents(connection, path)
+        connection.execute(f"PRAGMA user_version = {STORAGE_VERSION}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _upgrade_from_documents(connection: sqlite3.Connection, path: str) -> None:
+    """Storage 1 -> 2: each JSON document becomes a row of its table, in the same order."""
+    documents = connection.execute("SELECT tbl, seq, data FROM rows ORDER BY tbl, seq")
+    for table, seq, data in documents.fetchall():
+        if table not in COLUMNS:
+            raise StorageError(f"{path} holds rows of an unknown table {table!r}")
+        row = json.loads(data)
+        unknown = set(row) - set(COLUMNS[table])
+        if unknown:
+            raise StorageError(
+                f"{path}: a {table} row has columns this server does not know: {sorted(unknown)}"
+            )
+        _insert(connection, table, row, seq=seq)
+    connection.execute("DROP TABLE rows")
+
+
+def _insert(
+    connection: sqlite3.Connection, table: str, row: Mapping[str, Any], *, seq: int | None = None
+) -> None:
+    kinds = COLUMNS[table]
+    names = list(row)
+    values = [_encode(kinds[name], row[name]) for name in names]
+    if seq is not None:
+        names.append("seq")
+        values.append(seq)
+    listed = ", ".join(quote(name) for name in names)
+    placeholders = ", ".join("?" for _ in names)
+    connection.execute(f"INSERT INTO {quote(table)} ({listed}) VALUES ({placeholders})", values)
 
 
 class Store:
@@ -81,86 +254,110 @@ class Store:
         return view
 
     def close(self) -> None:
-        with self._db.lock:
-            self._db.connection.close()
+        self._db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Several writes as one: all applied, or none. Nested calls join the outer one."""
-        with self._db.lock:
-            if self._db.depth:
-                self._db.depth += 1
+        db = self._db
+        with db.lock:
+            if db.depth:
+                db.depth += 1
                 try:
                     yield
                 finally:
-                    self._db.depth -= 1
+                    db.depth -= 1
                 return
-            self._db.connection.execute("BEGIN")
-            self._db.depth = 1
+            db.writer.execute("BEGIN IMMEDIATE")
+            db.depth = 1
+            db.writer_thread = threading.get_ident()
             try:
                 yield
             except BaseException:
-                self._db.connection.execute("ROLLBACK")
+                db.writer.execute("ROLLBACK")
                 raise
             else:
-                self._db.connection.execute("COMMIT")
+                db.writer.execute("COMMIT")
             finally:
-                self._db.depth = 0
+                db.depth = 0
+                db.writer_thread = None
 
-    def _visible(self, table: str, row: Row) -> bool:
-        if self.tenant_id is None:
-            return True
-        owner = row["id"] if table == "tenant" else row.get("tenant_id")
-        return owner is None or owner == self.tenant_id
+    def _check_columns(self, table: str, row: Mapping[str, Any]) -> None:
+        unknown = set(row) - set(COLUMNS[table])
+        if unknown:
+            raise KeyError(f"{table} has no columns {sorted(unknown)}")
 
     def insert(self, table: str, row: Row) -> Row:
         """Store a new row: unset columns take their defaults; returns the stored row."""
         created = now_iso()
         stored = {"id": new_id(), **DEFAULTS[table], "created": created, "updated": created, **row}
-        with self._db.lock:
-            self._db.connection.execute(
-                "INSERT INTO rows (tbl, id, seq, data) VALUES "
-                "(?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rows WHERE tbl = ?), ?)",
-                (table, stored["id"], table, json.dumps(stored)),
-            )
-        return stored
+        self._check_columns(table, stored)
+        with self.transaction():
+            _insert(self._db.writer, table, stored)
+        return {**dict.fromkeys(COLUMNS[table]), **stored}
 
     def get(self, table: str, row_id: object) -> Row | None:
         if row_id is None:
             return None
-        with self._db.lock:
-            found = self._db.connection.execute(
-                "SELECT data FROM rows WHERE tbl = ? AND id = ?", (table, str(row_id))
-            ).fetchone()
-        row: Row | None = json.loads(found[0]) if found else None
-        return row if row is not None and self._visible(table, row) else None
+        visible, parameters = scope_condition(table, "t0", self.tenant_id)
+        listed = ", ".join(f"t0.{quote(name)}" for name in COLUMNS[table])
+        found = self._db.read(
+            f"SELECT {listed} FROM {quote(table)} AS t0 WHERE t0.id = :id AND {visible}",
+            {**parameters, "id": str(row_id)},
+        )
+        return _row(table, found[0]) if found else None
+
+    def select(
+        self, table: str, arguments: ReadArguments | None = None, /, **equal: object
+    ) -> list[Row]:
+        """The rows a Hasura read with ``arguments`` (``where``, ``order_by``, ``limit``,
+        ``offset``) returns, among those whose columns equal ``equal``; in insertion
+        order where the ordering leaves them equal.
+
+        Raises ``ValueError`` for an operator, column or ordering it cannot apply.
+        """
+        sql, parameters = compile_select(table, self.tenant_id, arguments or {}, equal)
+        return [_row(table, values) for values in self._db.read(sql, parameters)]
+
+    def count(
+        self,
+        table: str,
+        arguments: ReadArguments | None = None,
+        /,
+        *,
+        columns: Sequence[str] | None = None,
+        distinct: bool = False,
+        equal: Mapping[str, object] | None = None,
+    ) -> int:
+        """An aggregate's ``count(columns, distinct)`` over what ``select`` returns."""
+        sql, parameters = compile_count(
+            table, self.tenant_id, arguments or {}, equal or {}, columns, distinct
+        )
+        (found,) = self._db.read(sql, parameters)
+        return int(found[0])
 
     def rows(self, table: str, /, **equal: object) -> list[Row]:
         """The rows of ``table``, in insertion order, whose columns equal ``equal``."""
-        sql = "SELECT data FROM rows WHERE tbl = ?"
-        parameters: list[object] = [table]
-        for column, value in equal.items():
-            sql += " AND json_extract(data, ?) IS ?"
-            parameters += [f"$.{column}", int(value) if isinstance(value, bool) else value]
-        with self._db.lock:
-            found = self._db.connection.execute(sql + " ORDER BY seq", parameters).fetchall()
-        rows = [json.loads(data) for (data,) in found]
-        return [row for row in rows if self._visible(table, row)]
+        return self.select(table, **equal)
 
     def find(self, table: str, /, **equal: object) -> Row | None:
         """The first row whose columns equal ``equal``."""
-        found = self.rows(table, **equal)
+        found = self.select(table, {"limit": 1}, **equal)
         return found[0] if found else None
 
     def update(self, table: str, row_id: str, changes: Row) -> Row:
-        with self._db.lock:
+        self._check_columns(table, changes)
+        with self.transaction():
             row = self.get(table, row_id)
             if row is None:
                 raise KeyError(f"{table} {row_id}")
             row.update(changes, updated=now_iso())
-            self._db.connection.execute(
-                "UPDATE rows SET data = ? WHERE tbl = ? AND id = ?",
-                (json.dumps(row), table, row_id),
+            kinds = COLUMNS[table]
+            names = [*changes, "updated"]
+            assignments = ", ".join(f"{quote(name)} = ?" for name in names)
+            self._db.writer.execute(
+                f"UPDATE {quote(table)} SET {assignments} WHERE id = ?",
+                [*(_encode(kinds[name], row[name]) for name in names), row_id],
             )
         return row
 
@@ -169,10 +366,25 @@ class Store:
         with self.transaction():
             if self.get(table, row_id) is None:
                 return False
-            for child_table, column in CASCADES.get(table, ()):
-                for child in self.rows(child_table, **{column: row_id}):
-                    self.delete(child_table, child["id"])
-            self._db.connection.execute(
-                "DELETE FROM rows WHERE tbl = ? AND id = ?", (table, row_id)
-            )
+            self._delete_with_children(table, [row_id])
         return True
+
+    def _delete_with_children(self, table: str, row_ids: Sequence[str]) -> None:
+        for chunk in _chunks(row_ids):
+            marks = ", ".join("?" for _ in chunk)
+            for child_table, column in CASCADES.get(table, ()):
+                visible, parameters = scope_condition(child_table, "t0", self.tenant_id)
+                owners = {f"c{index}": owner for index, owner in enumerate(chunk)}
+                children = self._db.read(
+                    f"SELECT t0.id FROM {quote(child_table)} AS t0 WHERE t0.{quote(column)}"
+                    f" IN ({', '.join(f':{name}' for name in owners)}) AND {visible}",
+                    {**parameters, **owners},
+                )
+                if children:
+                    self._delete_with_children(child_table, [child for (child,) in children])
+            self._db.writer.execute(f"DELETE FROM {quote(table)} WHERE id IN ({marks})", chunk)
+
+
+def _chunks(items: Sequence[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _DELETE_CHUNK):
+        yield list(items[start : start + _DELETE_CHUNK])

@@ -1,17 +1,37 @@
 """The tables the store keeps: column defaults, relationships and cascades.
 
-This is the local server's stand-in for Prefect Server's database schema. Inserts
-fill unset columns from ``DEFAULTS`` (as Postgres column defaults would), so every
-non-null column of the GraphQL type has a value; reads follow ``RELATIONSHIPS``;
-deletes follow ``CASCADES`` (the foreign keys declared ``ON DELETE CASCADE``).
+This is the local server's stand-in for Prefect Server's database schema. Each
+table's ``COLUMNS`` say how a value is kept in SQLite; ``INDEXES`` serve the
+lookups the store, the clients and Prefect's own queries make. Inserts fill unset
+columns from ``DEFAULTS`` (as Postgres column defaults would), so every non-null
+column of the GraphQL type has a value; reads follow ``RELATIONSHIPS``; deletes
+follow ``CASCADES`` (the foreign keys declared ``ON DELETE CASCADE``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["CASCADES", "DEFAULTS", "RELATIONSHIPS", "TABLES", "Relationship"]
+__all__ = [
+    "CASCADES",
+    "COLUMNS",
+    "DEFAULTS",
+    "INDEXES",
+    "NOT_NULL",
+    "RELATIONSHIPS",
+    "TABLES",
+    "ColumnKind",
+    "Relationship",
+    "Row",
+]
+
+Row = dict[str, Any]
+"""One stored row: column name -> value."""
+
+ColumnKind = Literal["value", "json", "bool"]
+"""How a column keeps its values: ``value`` as SQLite stores the Python scalar
+(text, integer, real, null), ``json`` as JSON text, ``bool`` as 0 or 1."""
 
 
 @dataclass(frozen=True)
@@ -203,3 +223,198 @@ CASCADES: dict[str, tuple[tuple[str, str], ...]] = {
     "task_run": (("task_run_state", "task_run_id"), ("task_run_artifact", "task_run_id")),
 }
 """``table -> (table, column)`` rows deleted with a row of ``table``."""
+
+
+_COMMON: dict[str, ColumnKind] = {"id": "value", "created": "value", "updated": "value"}
+_STATE_KINDS: dict[str, ColumnKind] = {
+    "state": "value",
+    "state_message": "value",
+    "state_timestamp": "value",
+    "state_start_time": "value",
+    "state_result": "json",
+    "serialized_state": "json",
+}
+_RUN_KINDS: dict[str, ColumnKind] = {
+    **_STATE_KINDS,
+    "tenant_id": "value",
+    "name": "value",
+    "version": "value",
+    "heartbeat": "value",
+    "start_time": "value",
+    "end_time": "value",
+}
+_HISTORY_KINDS: dict[str, ColumnKind] = {
+    "tenant_id": "value",
+    "version": "value",
+    "timestamp": "value",
+    "state": "value",
+    "message": "value",
+    "result": "json",
+    "start_time": "value",
+    "serialized_state": "json",
+}
+
+_OWN_COLUMNS: dict[str, dict[str, ColumnKind]] = {
+    "tenant": {"name": "value", "slug": "value", "settings": "json", "info": "json"},
+    "project": {"tenant_id": "value", "name": "value", "description": "value"},
+    "flow_group": {
+        "tenant_id": "value",
+        "name": "value",
+        "description": "value",
+        "default_parameters": "json",
+        "settings": "json",
+        "labels": "json",
+        "schedule": "json",
+        "run_config": "json",
+    },
+    "flow": {
+        "tenant_id": "value",
+        "project_id": "value",
+        "flow_group_id": "value",
+        "name": "value",
+        "version": "value",
+        "version_group_id": "value",
+        "archived": "bool",
+        "is_schedule_active": "bool",
+        "settings": "json",
+        "description": "value",
+        "idempotency_key": "value",
+        "core_version": "value",
+        "schedule": "json",
+        "environment": "json",
+        "storage": "json",
+        "run_config": "json",
+        "parameters": "json",
+        "serialized_flow": "json",
+    },
+    "task": {
+        "tenant_id": "value",
+        "flow_id": "value",
+        "name": "value",
+        "slug": "value",
+        "type": "value",
+        "description": "value",
+        "tags": "json",
+        "max_retries": "value",
+        "retry_delay": "json",
+        "mapped": "bool",
+        "auto_generated": "bool",
+        "cache_key": "value",
+        "trigger": "json",
+        "is_reference_task": "bool",
+        "is_root_task": "bool",
+        "is_terminal_task": "bool",
+    },
+    "edge": {
+        "tenant_id": "value",
+        "flow_id": "value",
+        "upstream_task_id": "value",
+        "downstream_task_id": "value",
+        "key": "value",
+        "mapped": "bool",
+    },
+    "flow_run": {
+        **_RUN_KINDS,
+        "flow_id": "value",
+        "agent_id": "value",
+        "auto_scheduled": "bool",
+        "labels": "json",
+        "parameters": "json",
+        "context": "json",
+        "run_config": "json",
+        "scheduled_start_time": "value",
+        "idempotency_key": "value",
+        "times_resurrected": "value",
+    },
+    "task_run": {
+        **_RUN_KINDS,
+        "flow_run_id": "value",
+        "task_id": "value",
+        "map_index": "value",
+        "cache_key": "value",
+    },
+    "flow_run_state": {**_HISTORY_KINDS, "flow_run_id": "value"},
+    "task_run_state": {**_HISTORY_KINDS, "task_run_id": "value"},
+    "log": {
+        "tenant_id": "value",
+        "flow_run_id": "value",
+        "task_run_id": "value",
+        "timestamp": "value",
+        "name": "value",
+        "message": "value",
+        "level": "value",
+        "info": "json",
+        "is_loaded_from_archive": "bool",
+    },
+    "agent": {
+        "tenant_id": "value",
+        "name": "value",
+        "type": "value",
+        "labels": "json",
+        "core_version": "value",
+        "agent_config_id": "value",
+        "last_queried": "value",
+    },
+    "agent_config": {"tenant_id": "value", "name": "value", "settings": "json"},
+    "task_run_artifact": {
+        "tenant_id": "value",
+        "task_run_id": "value",
+        "kind": "value",
+        "data": "json",
+    },
+    "task_tag_limit": {"tenant_id": "value", "tag": "value", "limit": "value"},
+    "secret": {"tenant_id": "value", "name": "value", "value": "json"},
+}
+COLUMNS: dict[str, dict[str, ColumnKind]] = {
+    table: {**_COMMON, **columns} for table, columns in _OWN_COLUMNS.items()
+}
+"""``table -> column -> kind``: every column a row of the table can hold."""
+
+NOT_NULL: dict[str, frozenset[str]] = {
+    table: frozenset({"id", "created", "updated"})
+    | {
+        "flow": frozenset({"version", "archived"}),
+        "flow_run": frozenset({"version"}),
+        "task_run": frozenset({"version", "map_index"}),
+        "log": frozenset({"timestamp"}),
+    }.get(table, frozenset())
+    for table in COLUMNS
+}
+"""Columns every row fills: ordering on them needs no nulls rule, so an index can serve it."""
+
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "tenant": (("slug",),),
+    "project": (("tenant_id", "name"),),
+    "flow_group": (("tenant_id", "name"),),
+    "flow": (
+        ("tenant_id",),
+        ("project_id", "name"),
+        ("flow_group_id",),
+        ("version_group_id", "archived"),
+    ),
+    "task": (("flow_id",), ("tenant_id",)),
+    "edge": (("flow_id",), ("upstream_task_id",), ("downstream_task_id",)),
+    "flow_run": (
+        ("flow_id", "idempotency_key"),
+        ("tenant_id", "created"),
+        ("agent_id",),
+        ("state",),
+        ("scheduled_start_time",),
+    ),
+    "task_run": (
+        ("flow_run_id", "task_id", "map_index"),
+        ("task_id",),
+        ("state",),
+        ("tenant_id",),
+    ),
+    "flow_run_state": (("flow_run_id", "version"),),
+    "task_run_state": (("task_run_id", "version"),),
+    "log": (("flow_run_id", "timestamp"), ("task_run_id",), ("tenant_id",)),
+    "agent": (("tenant_id",), ("agent_config_id",)),
+    "agent_config": (("tenant_id",),),
+    "task_run_artifact": (("task_run_id",), ("tenant_id",)),
+    "task_tag_limit": (("tenant_id", "tag"), ("tag",)),
+    "secret": (("tenant_id", "name"),),
+}
+"""``table -> indexed column tuples``: every foreign key, and the columns lookups and
+the clients' reads filter or order on (each table's ``id`` is unique besides)."""
