@@ -23,7 +23,14 @@ from typing import Any
 from ._filters import DIRECTIONS, order_terms
 from ._tables import COLUMNS, NOT_NULL, RELATIONSHIPS, Relationship
 
-__all__ = ["ReadArguments", "compile_count", "compile_select", "quote", "scope_condition"]
+__all__ = [
+    "SELECTED",
+    "ReadArguments",
+    "compile_count",
+    "compile_select",
+    "quote",
+    "scope_condition",
+]
 
 ReadArguments = Mapping[str, Any]
 """``where``, ``order_by``, ``limit`` and ``offset`` as a GraphQL field received them."""
@@ -35,6 +42,12 @@ _AGGREGATE = "_aggregate"
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+SELECTED = {
+    table: ", ".join(f"t0.{quote(name)}" for name in columns) for table, columns in COLUMNS.items()
+}
+"""``table -> its columns as a SELECT lists them``, in ``COLUMNS`` order."""
 
 
 def scope_condition(table: str, alias: str, tenant_id: str | None) -> tuple[str, dict[str, Any]]:
@@ -260,8 +273,7 @@ def compile_select(
     Raises ``ValueError`` for an operator, column or ordering it cannot apply.
     """
     compiler = _Compiler(tenant_id)
-    selected = ", ".join(f"t0.{quote(name)}" for name in COLUMNS[table])
-    return compiler.rows_query(table, selected, arguments, equal), compiler.parameters
+    return compiler.rows_query(table, SELECTED[table], arguments, equal), compiler.parameters
 
 
 def compile_count(

@@ -31,7 +31,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from ._query import ReadArguments, compile_count, compile_select, quote, scope_condition
+from ._query import (
+    SELECTED,
+    ReadArguments,
+    compile_count,
+    compile_select,
+    quote,
+    scope_condition,
+)
 from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Row
 
 __all__ = [
@@ -300,9 +307,8 @@ class Store:
         if row_id is None:
             return None
         visible, parameters = scope_condition(table, "t0", self.tenant_id)
-        listed = ", ".join(f"t0.{quote(name)}" for name in COLUMNS[table])
         found = self._db.read(
-            f"SELECT {listed} FROM {quote(table)} AS t0 WHERE t0.id = :id AND {visible}",
+            f"SELECT {SELECTED[table]} FROM {quote(table)} AS t0 WHERE t0.id = :id AND {visible}",
             {**parameters, "id": str(row_id)},
         )
         return _row(table, found[0]) if found else None

@@ -1,0 +1,523 @@
+"""Benchmark: the embedded local server over HTTP, on a large database file.
+
+    python benchmarks/server_scale.py            # 100k flow runs, 300k task runs, 1M logs
+    python benchmarks/server_scale.py --smoke    # tiny sizes (CI runs this); prints the table
+
+The database is seeded with SQL written straight into the server's tables (a
+registered three-task flow, then runs, task runs, state history and logs in
+bulk); the server then runs in a subprocess (uvicorn, as ``prefect-gql server``
+does) and is measured with httpx and the documents the clients send. The same
+reads are measured against a database with one run, to show the read cost stays
+flat as the database grows. Numbers are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from graphql import DocumentNode, execute_sync, parse, validate
+
+from prefect_gql.server._app import _schema as server_schema
+from prefect_gql.server._auth import Credentials
+from prefect_gql.server._context import RequestContext
+from prefect_gql.server._registry import DEFAULT_TENANT_ID, Registry
+from prefect_gql.server._store import Store, new_id, now_iso
+from prefect_gql.server._tables import COLUMNS, DEFAULTS
+
+Item = TypeVar("Item")
+TASKS = 3
+BIG_RUN_LOGS = 5_000
+PAGE = 1_000
+CONCURRENT_CLIENTS = 20
+STARTUP_TIMEOUT = 30.0
+
+GET_FLOW_RUN_INFO = """
+query GetFlowRunInfo($id: uuid!) {
+  flow_run_by_pk(id: $id) {
+    id name flow_id parameters context version scheduled_start_time serialized_state
+    task_runs(where: {map_index: {_eq: -1}}) { ...TaskRunStateInfo }
+    flow { project { id name } }
+  }
+}
+fragment TaskRunStateInfo on task_run { id version serialized_state task { id slug } }
+"""
+LOG_PAGE = """
+query($id: uuid!, $limit: Int!, $offset: Int!) {
+  log(where: {flow_run_id: {_eq: $id}}, order_by: {timestamp: asc}, limit: $limit,
+      offset: $offset) { timestamp level name message task_run_id }
+}
+"""
+CREATE_FLOW_RUN = "mutation($i: create_flow_run_input!) { create_flow_run(input: $i) { id } }"
+SET_FLOW_RUN_STATES = """
+mutation($i: set_flow_run_states_input!) {
+  set_flow_run_states(input: $i) { states { id status message } }
+}
+"""
+HEARTBEAT = """
+mutation($i: update_flow_run_heartbeat_input!) {
+  update_flow_run_heartbeat(input: $i) { success }
+}
+"""
+RUNNING_STATE = {"type": "Running", "message": "go", "__version__": "1.4.1"}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    flow_runs: int
+    logs: int
+    samples: int
+    throughput_requests: int
+
+    @property
+    def big_runs(self) -> int:
+        """Runs that hold ``BIG_RUN_LOGS`` logs each: half of all logs."""
+        return max(1, self.logs // 2 // BIG_RUN_LOGS)
+
+
+FULL = Sizes(flow_runs=100_000, logs=1_000_000, samples=1_000, throughput_requests=2_000)
+SMOKE = Sizes(flow_runs=60, logs=2 * BIG_RUN_LOGS, samples=20, throughput_requests=60)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    flow_id: str
+    run_ids: list[str]
+    big_run_ids: list[str]
+
+
+def _rows(table: str, rows: list[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]]:
+    """An ``executemany`` INSERT of whole rows (defaults filled, JSON encoded)."""
+    kinds = COLUMNS[table]
+    names = list(kinds)
+    created = now_iso()
+    values = []
+    for given in rows:
+        row = {"created": created, "updated": created, **DEFAULTS[table], **given}
+        values.append(
+            tuple(
+                json.dumps(row.get(name))
+                if kinds[name] == "json" and row.get(name) is not None
+                else row.get(name)
+                for name in names
+            )
+        )
+    listed = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" for _ in names)
+    return f'INSERT INTO "{table}" ({listed}) VALUES ({marks})', values  # noqa: S608
+
+
+def _stored(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+def _state(kind: str, start: str) -> dict[str, Any]:
+    return {"type": kind, "message": f"{kind}.", "start_time": start, "__version__": "1.4.1"}
+
+
+def seed(path: str, sizes: Sizes) -> Seeded:
+    """A database file with one registered flow, ``sizes.flow_runs`` runs of it (three
+    task runs each, one state in each history) and ``sizes.logs`` logs: half spread
+    over all runs, half in a few runs with ``BIG_RUN_LOGS`` each."""
+    store = Store(path)
+    registry = Registry(store)
+    registry.seed()
+    project_id = registry.create_project(DEFAULT_TENANT_ID, "bench", None)
+    flow = {
+        "name": "bench-flow",
+        "tasks": [{"slug": f"task-{n}", "name": f"task {n}"} for n in range(TASKS)],
+        "edges": [],
+        "parameters": [{"name": "x", "required": False, "default": 1}],
+        "__version__": "1.4.1",
+    }
+    flow_id = registry.create_flow(flow, project_id=project_id)
+    task_ids = [task["id"] for task in store.rows("task", flow_id=flow_id)]
+    store.close()
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("BEGIN")
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    run_ids = [new_id() for _ in range(sizes.flow_runs)]
+    spread_logs = sizes.logs - sizes.big_runs * BIG_RUN_LOGS
+    for first in range(0, sizes.flow_runs, 5_000):
+        batch = run_ids[first : first + 5_000]
+        runs, task_runs, states, logs = [], [], [], []
+        for offset, run_id in enumerate(batch):
+            number = first + offset
+            when = (start + timedelta(seconds=number)).isoformat(timespec="microseconds")
+            state = _state("Success" if number % 3 else "Scheduled", when)
+            runs.append(
+                {"id": run_id, "tenant_id": DEFAULT_TENANT_ID, "flow_id": flow_id,
+                 "name": f"run-{number}", "parameters": {"x": number}, "version": 3,
+                 "scheduled_start_time": when, "state": state["type"],
+                 "state_message": state["message"], "state_timestamp": when,
+                 "serialized_state": state, "idempotency_key": f"key-{number}"}
+            )  # fmt: skip
+            states.append(
+                {"id": new_id(), "tenant_id": DEFAULT_TENANT_ID, "flow_run_id": run_id,
+                 "version": 3, "timestamp": when, "state": state["type"],
+                 "message": state["message"], "serialized_state": state}
+            )  # fmt: skip
+            for task_id in task_ids:
+                task_runs.append(
+                    {"id": new_id(), "tenant_id": DEFAULT_TENANT_ID, "flow_run_id": run_id,
+                     "task_id": task_id, "map_index": -1, "version": 2, "state": state["type"],
+                     "state_timestamp": when, "serialized_state": state}
+                )  # fmt: skip
+            count = spread_logs // sizes.flow_runs + (number < spread_logs % sizes.flow_runs)
+            logs += [
+                {"id": new_id(), "tenant_id": DEFAULT_TENANT_ID, "flow_run_id": run_id,
+                 "timestamp": f"{when[:-13]}{entry:02d}.000000+00:00", "level": "INFO",
+                 "name": "prefect.FlowRunner", "message": f"log {entry} of run {number}"}
+                for entry in range(count)
+            ]  # fmt: skip
+        for table, rows in (
+            ("flow_run", runs),
+            ("flow_run_state", states),
+            ("task_run", task_runs),
+            ("log", logs),
+        ):
+            connection.executemany(*_rows(table, rows))
+    big_run_ids = run_ids[-sizes.big_runs :]
+    for run_id in big_run_ids:
+        logs = [
+            {"id": new_id(), "tenant_id": DEFAULT_TENANT_ID, "flow_run_id": run_id,
+             "timestamp": _stored(start + timedelta(milliseconds=entry)),
+             "level": "DEBUG", "name": "prefect.TaskRunner", "message": f"line {entry}"}
+            for entry in range(BIG_RUN_LOGS)
+        ]  # fmt: skip
+        connection.executemany(*_rows("log", logs))
+    connection.execute("COMMIT")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.execute("ANALYZE")
+    connection.close()
+    return Seeded(flow_id=flow_id, run_ids=run_ids, big_run_ids=big_run_ids)
+
+
+# -- the server --------------------------------------------------------------------------
+
+SERVER = """
+import sys, uvicorn
+from prefect_gql.server import create_app
+uvicorn.run(create_app(db=sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
+            log_level="warning", access_log=False)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """The server as ``prefect-gql server`` runs it, in a subprocess of its own."""
+
+    def __init__(self, db: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/graphql"
+        self.process = subprocess.Popen([sys.executable, "-c", SERVER, db, str(self.port)])
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("the server did not start")
+
+    def peak_memory_mb(self) -> float:
+        """The server process's peak resident memory (``VmHWM``)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+def _post(http: httpx.Client, url: str, query: str, variables: dict[str, Any]) -> Any:
+    answer = http.post(url, json={"query": query, "variables": variables})
+    body = answer.json()
+    if answer.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"the server answered {answer.status_code}: {answer.text[:500]}")
+    return body["data"]
+
+
+def _p50_ms(call: Callable[[], Any], samples: int) -> float:
+    for _ in range(min(50, samples)):
+        call()
+    times = []
+    for _ in range(samples):
+        began = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def _cycle(items: list[Item]) -> Iterator[Item]:
+    while True:
+        yield from items
+
+
+@dataclass
+class Figures:
+    info_empty_ms: float = 0.0
+    info_full_ms: float = 0.0
+    log_page_ms: float = 0.0
+    log_page_rows: int = 0
+    create_ms: float = 0.0
+    set_state_ms: float = 0.0
+    sequential_per_s: float = 0.0
+    concurrent_per_s: float = 0.0
+    concurrent_errors: int = 0
+    peak_memory_mb: float = 0.0
+    db_mb: float = 0.0
+    seed_s: float = 0.0
+    validate_ms: float = 0.0
+    executed_ms: dict[str, float] | None = None
+
+
+def measure_empty(db: str, sizes: Sizes) -> float:
+    """get_flow_run_info p50 on a database with one run."""
+    seeded = seed(db, Sizes(flow_runs=1, logs=0, samples=0, throughput_requests=0))
+    server = ServerProcess(db)
+    try:
+        with httpx.Client() as http:
+            variables = {"id": seeded.run_ids[0]}
+            return _p50_ms(
+                lambda: _post(http, server.url, GET_FLOW_RUN_INFO, variables), sizes.samples
+            )
+    finally:
+        server.stop()
+
+
+def measure_full(db: str, sizes: Sizes, figures: Figures) -> None:
+    began = time.perf_counter()
+    seeded = seed(db, sizes)
+    figures.seed_s = time.perf_counter() - began
+    figures.db_mb = os.path.getsize(db) / 1e6
+    server = ServerProcess(db)
+    randomly = random.Random(15)  # noqa: S311 - a repeatable sample, not a secret
+    try:
+        with httpx.Client() as http:
+            url = server.url
+            runs = _cycle(randomly.sample(seeded.run_ids, min(len(seeded.run_ids), 5_000)))
+            figures.info_full_ms = _p50_ms(
+                lambda: _post(http, url, GET_FLOW_RUN_INFO, {"id": next(runs)}), sizes.samples
+            )
+            big = _cycle(seeded.big_run_ids)
+            pages = _cycle([0, PAGE, 2 * PAGE, 3 * PAGE, 4 * PAGE])
+
+            def log_page() -> None:
+                variables = {"id": next(big), "limit": PAGE, "offset": next(pages)}
+                figures.log_page_rows = len(_post(http, url, LOG_PAGE, variables)["log"])
+
+            figures.log_page_ms = _p50_ms(log_page, max(20, sizes.samples // 5))
+            created: list[str] = []
+
+            def create() -> None:
+                variables = {"i": {"flow_id": seeded.flow_id, "parameters": {"x": 1}}}
+                created.append(
+                    _post(http, url, CREATE_FLOW_RUN, variables)["create_flow_run"]["id"]
+                )
+
+            figures.create_ms = _p50_ms(create, sizes.samples)
+            fresh = iter(created)
+
+            def set_state() -> None:
+                change = {"flow_run_id": next(fresh), "version": 1, "state": RUNNING_STATE}
+                _post(http, url, SET_FLOW_RUN_STATES, {"i": {"states": [change]}})
+
+            figures.set_state_ms = _p50_ms(set_state, sizes.samples)
+            figures.sequential_per_s = _sequential(http, url, runs, sizes.throughput_requests)
+        figures.concurrent_per_s, figures.concurrent_errors = asyncio.run(
+            _concurrent(url, seeded.run_ids, sizes.throughput_requests)
+        )
+        figures.peak_memory_mb = server.peak_memory_mb()
+    finally:
+        server.stop()
+    figures.executed_ms = measure_execution(db, seeded, sizes)
+    figures.validate_ms = _p50_ms(
+        lambda: validate(server_schema(), parse(GET_FLOW_RUN_INFO)), max(20, sizes.samples // 10)
+    )
+
+
+def measure_execution(db: str, seeded: Seeded, sizes: Sizes) -> dict[str, float]:
+    """Each operation's p50 in process, its document parsed and validated beforehand:
+    the share of a request that is resolvers and storage."""
+    store = Store(db)
+    schema = server_schema()
+    context = RequestContext(
+        store=store, credentials=Credentials(None), principal=None, bearer=None
+    )
+    run_ids = _cycle(seeded.run_ids[: sizes.samples * 2])
+    big = _cycle(seeded.big_run_ids)
+
+    def run(document: DocumentNode, variables: dict[str, Any]) -> Any:
+        result = execute_sync(schema, document, context_value=context, variable_values=variables)
+        if result.errors:
+            raise RuntimeError(result.errors)
+        return result.data
+
+    info, logs, create, states = (
+        parse(GET_FLOW_RUN_INFO),
+        parse(LOG_PAGE),
+        parse(CREATE_FLOW_RUN),
+        parse(SET_FLOW_RUN_STATES),
+    )
+    created: list[str] = []
+    figures = {
+        "get_flow_run_info": _p50_ms(lambda: run(info, {"id": next(run_ids)}), sizes.samples),
+        "log page": _p50_ms(
+            lambda: run(logs, {"id": next(big), "limit": PAGE, "offset": PAGE}),
+            max(20, sizes.samples // 5),
+        ),
+        "create_flow_run": _p50_ms(
+            lambda: created.append(
+                run(create, {"i": {"flow_id": seeded.flow_id}})["create_flow_run"]["id"]
+            ),
+            sizes.samples,
+        ),
+    }
+    fresh = iter(created)
+    figures["set_flow_run_states"] = _p50_ms(
+        lambda: run(
+            states,
+            {"i": {"states": [{"flow_run_id": next(fresh), "version": 1, "state": RUNNING_STATE}]}},
+        ),
+        sizes.samples,
+    )
+    store.close()
+    return figures
+
+
+def _flow_runner_request(number: int, run_id: str) -> tuple[str, dict[str, Any]]:
+    """What a flow runner sends while it runs: it reads its run and heartbeats, in turn."""
+    if number % 2:
+        return HEARTBEAT, {"i": {"flow_run_id": run_id}}
+    return GET_FLOW_RUN_INFO, {"id": run_id}
+
+
+def _sequential(http: httpx.Client, url: str, runs: Iterator[str], requests: int) -> float:
+    began = time.perf_counter()
+    for number in range(requests):
+        _post(http, url, *_flow_runner_request(number, next(runs)))
+    return requests / (time.perf_counter() - began)
+
+
+async def _concurrent(url: str, run_ids: list[str], requests: int) -> tuple[float, int]:
+    """``requests`` flow-runner requests from ``CONCURRENT_CLIENTS`` clients at once,
+    each with its own connection; returns requests per second and failures."""
+    failures = 0
+    per_client = requests // CONCURRENT_CLIENTS
+
+    async def client(index: int) -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(timeout=60.0) as http:
+            for number in range(per_client):
+                query, variables = _flow_runner_request(
+                    number, run_ids[(index * per_client + number) % len(run_ids)]
+                )
+                answer = await http.post(url, json={"query": query, "variables": variables})
+                if answer.status_code != 200 or "errors" in answer.json():
+                    failures += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client(index) for index in range(CONCURRENT_CLIENTS)))
+    elapsed = time.perf_counter() - began
+    return per_client * CONCURRENT_CLIENTS / elapsed, failures
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+def _verdict(met: bool, target: str) -> str:
+    return f"target {target}: {'met' if met else 'NOT met'}"
+
+
+def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
+    ratio = figures.info_full_ms / figures.info_empty_ms if figures.info_empty_ms else 0.0
+    runs = f"{sizes.flow_runs:,} flow runs"
+    rows = [
+        ("database", f"{runs}, {sizes.flow_runs * TASKS:,} task runs, {sizes.logs:,} logs",
+         f"{figures.db_mb:,.0f} MB file, seeded in {figures.seed_s:.0f} s"),
+        ("get_flow_run_info p50, one-run database", f"{figures.info_empty_ms:.2f} ms", ""),
+        (f"get_flow_run_info p50, {runs}", f"{figures.info_full_ms:.2f} ms",
+         f"{ratio:.2f}x the one-run database; "
+         + _verdict(figures.info_full_ms <= 2.0 and ratio <= 1.5, "<= 2 ms and <= 1.5x")),
+        (f"one page of {PAGE:,} logs p50 ({figures.log_page_rows:,} rows)",
+         f"{figures.log_page_ms:.2f} ms", _verdict(figures.log_page_ms <= 20.0, "<= 20 ms")),
+        ("create_flow_run p50", f"{figures.create_ms:.2f} ms",
+         _verdict(figures.create_ms <= 3.0, "<= 3 ms")),
+        ("set_flow_run_states p50 (one run)", f"{figures.set_state_ms:.2f} ms",
+         _verdict(figures.set_state_ms <= 3.0, "<= 3 ms")),
+        ("sequential throughput, 1 client", f"{figures.sequential_per_s:,.0f} requests/s",
+         "get_flow_run_info and update_flow_run_heartbeat in turn; "
+         + _verdict(figures.sequential_per_s >= 500, ">= 500/s")),
+        (f"throughput, {CONCURRENT_CLIENTS} concurrent clients",
+         f"{figures.concurrent_per_s:,.0f} requests/s",
+         f"same mix, {figures.concurrent_errors} failed; "
+         + _verdict(figures.concurrent_per_s >= 1000, ">= 1,000/s")),
+        ("server peak memory (VmHWM)", f"{figures.peak_memory_mb:,.0f} MB", ""),
+        ("of a request: validating the get_flow_run_info document", f"{figures.validate_ms:.2f} ms",
+         "graphql-core validate() against the server's schema, done on every request"),
+        *((f"of a request: executing {name}", f"{value:.2f} ms",
+           "p50 in process, document parsed and validated beforehand: resolvers and storage")
+          for name, value in (figures.executed_ms or {}).items()),
+    ]  # fmt: skip
+    command = "python benchmarks/server_scale.py" + (" --smoke" if smoke else "")
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()},"
+        f" {os.cpu_count()} cores, Python {platform.python_version()}, SQLite"
+        f" {sqlite3.sqlite_version}, with `{command}` (server in a subprocess, uvicorn,"
+        " file database in WAL mode; httpx over loopback, one keep-alive connection"
+        " per client).",
+        "",
+        "| measure | result | note |",
+        "|---|---|---|",
+        *(f"| {measure} | {result} | {note} |" for measure, result, note in rows),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes; prints the table")
+    parser.add_argument("--keep", metavar="DIR", help="keep the database files in DIR")
+    options = parser.parse_args(argv)
+    sizes = SMOKE if options.smoke else FULL
+    figures = Figures()
+    with tempfile.TemporaryDirectory(dir=options.keep) as scratch:
+        figures.info_empty_ms = measure_empty(str(Path(scratch) / "empty.sqlite"), sizes)
+        measure_full(str(Path(scratch) / "full.sqlite"), sizes, figures)
+    print(report(sizes, figures, options.smoke))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
