@@ -97,10 +97,18 @@ class delete_task_run_artifact_input(BaseModel):
     task_run_artifact_id: str
 
 
+class delete_task_tag_limit_input(BaseModel):
+    limit_id: str
+
+
 class get_or_create_task_run_info_input(BaseModel):
     flow_run_id: str
     map_index: Optional[int] = None
     task_id: str
+
+
+class refresh_token_input(BaseModel):
+    access_token: str
 
 
 class register_agent_input(BaseModel):
@@ -157,6 +165,11 @@ class set_schedule_inactive_input(BaseModel):
     "A flow ID whose schedule will be set to active"
 
 
+class set_secret_input(BaseModel):
+    name: str
+    value: JSONValue
+
+
 class set_task_run_name_input(BaseModel):
     name: str
     "The new name"
@@ -175,6 +188,10 @@ class set_task_run_states_input(BaseModel):
     states: list["set_task_run_state_input"]
 
 
+class switch_tenant_input(BaseModel):
+    tenant_id: str
+
+
 class update_flow_run_heartbeat_input(BaseModel):
     flow_run_id: str
 
@@ -186,6 +203,11 @@ class update_task_run_artifact_input(BaseModel):
 
 class update_task_run_heartbeat_input(BaseModel):
     task_run_id: str
+
+
+class update_task_tag_limit_input(BaseModel):
+    limit: int
+    tag: str
 
 
 class write_run_log_input(BaseModel):
@@ -200,25 +222,3 @@ class write_run_log_input(BaseModel):
 
 class write_run_logs_input(BaseModel):
     logs: list["write_run_log_input"]
-
-
-class switch_tenant_input(BaseModel):
-    tenant_id: str
-
-
-class refresh_token_input(BaseModel):
-    access_token: str
-
-
-class set_secret_input(BaseModel):
-    name: str
-    value: JSONValue
-
-
-class update_task_tag_limit_input(BaseModel):
-    tag: str
-    limit: int
-
-
-class delete_task_tag_limit_input(BaseModel):
-    limit_id: str
