@@ -4,13 +4,15 @@
 at ``/``, so all three reach it) take ``{"query", "variables", "operationName"}``;
 ``variables`` may also be a JSON-encoded string, as the Prefect clients send it.
 A document that was executed is answered with HTTP 200, errors or not, as Apollo
-does; one that could not be (bad JSON, unknown fields) with 400. ``GET /health``
-answers ``{"status": "ok"}``.
+does; one that could not be (a malformed body, unknown fields, over a limit) with
+400, or 413 for a body or document too large (``_limits``). GraphQL runs in at most
+``MAX_CONCURRENT_EXECUTIONS`` worker threads, never on the event loop, so ``GET
+/health`` (``{"status": "ok"}``) and other clients are answered while a request
+executes.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -18,9 +20,11 @@ from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
+import anyio
+import anyio.to_thread
+from ariadne import graphql_sync
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
-from ariadne.exceptions import HttpBadRequestError
 from ariadne.format_error import format_error
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 from starlette.applications import Starlette
@@ -28,9 +32,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._auth import INTROSPECTION_FIELDS, AuthConfig, Credentials, bearer_token
+from ._auth import INTROSPECTION_FIELDS, USER_ONLY_FIELDS, AuthConfig, Credentials, bearer_token
 from ._context import RequestContext, context_of
-from ._errors import APIError, UnauthenticatedError
+from ._errors import APIError, ForbiddenError, UnauthenticatedError
+from ._limits import (
+    MAX_CONCURRENT_EXECUTIONS,
+    BudgetedExecutionContext,
+    RequestRefusedError,
+    decode_operation,
+    limit_rules,
+    read_body,
+    validate_within_limits,
+)
 from ._registry import DEFAULT_TENANT_ID, Registry
 from ._schema import build_schema
 from ._store import Store
@@ -40,50 +53,93 @@ __all__ = ["GRAPHQL_PATHS", "LocalAPI", "create_app"]
 GRAPHQL_PATHS = ("/", "/graphql", "/graphql/", "/graphql/alpha")
 LOGGER = "prefect_gql.server"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+_log = logging.getLogger(LOGGER)
 
 
 def _fault(error: BaseException | None) -> BaseException | None:
-    """The exception behind an error that the server did not mean to answer with
-    (None for API errors and for documents refused by validation)."""
+    """The exception behind an error that the server did not mean to answer with.
+
+    None for API errors, and for errors without a path: those are the request's own
+    (its body, its document, its variables), found before anything executed.
+    """
+    if isinstance(error, GraphQLError) and error.path is None:
+        return None
     while isinstance(error, GraphQLError):
         error = error.original_error
     return None if isinstance(error, APIError) else error
 
 
-class _OnlyFaults(logging.Filter):
-    """ariadne logs every GraphQL error; only the server's own faults are worth it."""
+class _ErrorLog(logging.LoggerAdapter[logging.Logger]):
+    """Where ariadne reports each GraphQL error (with ``error(error, exc_info=error)``).
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.exc_info is not None and _fault(record.exc_info[1]) is not None
+    The server's own faults are logged as errors, with their traceback; a client's
+    mistake is one INFO line naming its code, never its text, which is the client's.
+    """
 
-
-logging.getLogger(LOGGER).addFilter(_OnlyFaults())
+    def error(self, msg: object, *args: object, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        error = exc_info if isinstance(exc_info, BaseException) else None
+        if error is None or _fault(error) is not None:
+            self.logger.error(msg, *args, **kwargs)
+            return
+        extensions = error.extensions if isinstance(error, GraphQLError) else None
+        code = (extensions or {}).get("code", "GRAPHQL_VALIDATION_FAILED")
+        self.logger.info("answered a request with an error: %s", code)
 
 
 def _format_error(error: GraphQLError, debug: bool = False) -> dict[str, Any]:
     formatted: dict[str, Any] = format_error(error, debug)
-    if _fault(error) is not None and error.path is not None:
+    if _fault(error) is not None:
         formatted.setdefault("extensions", {}).setdefault("code", INTERNAL_SERVER_ERROR)
     return formatted
 
 
 class _PrefectHTTPHandler(GraphQLHTTPHandler):
-    async def extract_data_from_json_request(self, request: Request) -> Any:
-        data = await super().extract_data_from_json_request(request)
-        if isinstance(data, dict) and isinstance(data.get("variables"), str):
-            try:
-                data["variables"] = json.loads(data["variables"])
-            except ValueError as err:
-                raise HttpBadRequestError("variables is a string but not JSON") from err
-        return data
+    """Reads the body within the limits on the event loop; decodes, executes and
+    renders the answer in a bounded worker thread."""
 
-    async def create_json_response(
-        self, request: Request, result: dict[str, Any], success: bool
-    ) -> Response:
+    def __init__(self, api: LocalAPI) -> None:
+        super().__init__()
+        self._api = api
+        self._workers = anyio.CapacityLimiter(MAX_CONCURRENT_EXECUTIONS)
+
+    async def graphql_http_server(self, request: Request) -> Response:
+        try:
+            body = await read_body(request)
+        except RequestRefusedError as refused:
+            return _refusal(refused)
+        response: Response = await anyio.to_thread.run_sync(
+            self._answer, request, body, limiter=self._workers
+        )
+        return response
+
+    def _answer(self, request: Request, body: bytes) -> Response:
+        try:
+            data = decode_operation(body)
+        except RequestRefusedError as refused:
+            return _refusal(refused)
+        assert self.schema is not None, "ariadne configures the handler with the schema"
+        _, result = graphql_sync(
+            self.schema,
+            data,
+            context_value=self._api.request_context(request),
+            query_validator=validate_within_limits,
+            validation_rules=limit_rules,
+            debug=self.debug,
+            logger=self.logger,
+            error_formatter=self.error_formatter,
+            middleware=[_require_credentials],
+            execution_context_class=BudgetedExecutionContext,
+        )
         executed = result.get("data") is not None or any(
             "path" in error for error in result.get("errors", [])
         )
         return JSONResponse(result, status_code=200 if executed else 400)
+
+
+def _refusal(refused: RequestRefusedError) -> Response:
+    _log.info("refused a request body: %s", refused.code)
+    return JSONResponse(refused.body(), status_code=refused.status)
 
 
 def _require_credentials(resolve: Any, obj: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
@@ -95,6 +151,8 @@ def _require_credentials(resolve: Any, obj: Any, info: GraphQLResolveInfo, **arg
                 raise UnauthenticatedError
         elif not ctx.principal.may_call(info.field_name):
             raise UnauthenticatedError
+        elif info.field_name in USER_ONLY_FIELDS and not ctx.principal.is_user:
+            raise ForbiddenError(f"{info.field_name} needs a USER API token")
     return resolve(obj, info, **arguments)
 
 
@@ -116,25 +174,36 @@ class LocalAPI:
             registry.ensure_tenant(tenant_id)
         graphql = GraphQL(
             _schema(),
-            context_value=self._context,
-            http_handler=_PrefectHTTPHandler(middleware=[_require_credentials]),
-            logger=LOGGER,
+            http_handler=_PrefectHTTPHandler(self),
+            logger=_ErrorLog(_log),
             error_formatter=_format_error,
         )
         routes = [Route(path, graphql, methods=["GET", "POST"]) for path in GRAPHQL_PATHS]
         routes.append(Route("/health", self._health, methods=["GET"]))
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
 
-    async def _context(self, request: Request, data: Any) -> RequestContext:
+    def request_context(self, request: Request) -> RequestContext:
+        """Who the request acts as, and the tables it sees (a worker thread calls this:
+        finding a USER token's tenant reads the store)."""
         principal = self.credentials.authenticate(
             request.headers.get("authorization"), request.headers.get("x-prefect-tenant-id")
         )
+        if principal is not None and principal.kind == "api_token":
+            principal = principal.acting_for(self._users_default_tenant())
         return RequestContext(
             store=self.store.for_tenant(principal.scope if principal is not None else None),
             credentials=self.credentials,
             principal=principal,
             bearer=bearer_token(request.headers.get("authorization")),
         )
+
+    def _users_default_tenant(self) -> str | None:
+        """The tenant a USER API token acts for: the local user's default membership,
+        the first tenant created (``default``)."""
+        try:
+            return Registry(self.store.for_tenant(None)).default_tenant_id()
+        except APIError:
+            return None
 
     async def _health(self, request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -5,9 +5,11 @@
 - token (``AuthConfig`` given): every request needs ``Authorization: Bearer ...``
   with an issued credential. An API key (1.x) acts for its tenant; an
   ``X-PREFECT-TENANT-ID`` it sends must name that tenant. A USER-scoped API token
-  (0.12) may list tenants and call ``switch_tenant``, which issues a tenant access
-  token (expiring after ``access_token_ttl``) and a refresh token; ``refresh_token``,
-  called with the refresh token as the bearer, trades both for new ones.
+  (0.12) lists every tenant (the local user is a member of all of them), may create
+  tenants, and reads and writes in the user's default tenant; ``switch_tenant``
+  issues it a tenant access token (expiring after ``access_token_ttl``) and a
+  refresh token; ``refresh_token``, called with the refresh token as the bearer,
+  trades both for new ones.
 
 Access and refresh tokens are opaque random strings. No credential is ever logged,
 put in an error, or shown in a ``repr``.
@@ -20,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -28,6 +30,7 @@ from ._errors import UnauthenticatedError
 
 __all__ = [
     "INTROSPECTION_FIELDS",
+    "USER_ONLY_FIELDS",
     "AuthConfig",
     "Credentials",
     "IssuedTokens",
@@ -37,6 +40,8 @@ __all__ = [
 
 PrincipalKind = Literal["open", "api_key", "api_token", "access_token", "refresh_token"]
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
+USER_ONLY_FIELDS = frozenset({"create_tenant"})
+"""Root fields that act for a user rather than in a tenant: token mode needs a USER API token."""
 
 
 def _canonical_uuid(value: str) -> str | None:
@@ -83,9 +88,17 @@ class Principal:
 
     @property
     def scope(self) -> str | None:
-        """The tenant whose rows the caller sees; None: every tenant's (open mode,
-        USER API tokens)."""
+        """The tenant whose rows the caller sees; None: every tenant's (open mode)."""
         return None if self.kind == "open" else self.tenant_id
+
+    @property
+    def is_user(self) -> bool:
+        """Whether the caller acts as a user (a USER API token, or anyone in open mode)."""
+        return self.kind in ("open", "api_token")
+
+    def acting_for(self, tenant_id: str | None) -> Principal:
+        """The same caller, acting for ``tenant_id``."""
+        return replace(self, tenant_id=tenant_id)
 
     def may_call(self, root_field: str) -> bool:
         """A refresh token is good for ``refresh_token`` only."""

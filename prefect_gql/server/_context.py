@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from graphql import GraphQLResolveInfo
@@ -36,6 +36,18 @@ class RequestContext:
     @cached_property
     def records(self) -> Records:
         return Records(self.store)
+
+    @property
+    def member_tenants(self) -> Store:
+        """Where the caller lists tenants: a USER token sees every tenant (the local user
+        is a member of all of them), though it reads and writes in one."""
+        if self.principal is not None and self.principal.kind == "api_token":
+            return self.store.for_tenant(None)
+        return self.store
+
+    def as_member(self) -> RequestContext:
+        """This context with ``member_tenants`` as its store, for reading tenants."""
+        return replace(self, store=self.member_tenants)
 
     def tenant_id(self, given: str | None = None) -> str:
         """The tenant a write acts for: the one it names, else the caller's, else the

@@ -5,7 +5,9 @@ response, so the code reaches the client the way Prefect's Apollo gateway sends 
 The codes are the ones the Prefect clients and prefect_gql react to: ``NOT_FOUND``,
 ``VERSION_LOCKING_ERROR``, ``UNAUTHENTICATED``. Bad input is ``BAD_USER_INPUT``,
 never ``API_ERROR``: the Prefect clients retry ``API_ERROR`` six times, which is
-right for a flaky backend and wrong for a uniqueness violation.
+right for a flaky backend and wrong for a uniqueness violation. A valid credential
+that may not do what it asks gets ``FORBIDDEN``; requests over the server's limits
+(``_limits``) get ``BAD_REQUEST``, ``PAYLOAD_TOO_LARGE`` or ``QUERY_TOO_COMPLEX``.
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ from typing import Any
 from ._store import Row
 
 __all__ = [
+    "BAD_REQUEST",
     "BAD_USER_INPUT",
+    "FORBIDDEN",
     "NOT_FOUND",
+    "PAYLOAD_TOO_LARGE",
+    "QUERY_TOO_COMPLEX",
     "UNAUTHENTICATED",
     "VERSION_LOCKING_ERROR",
     "APIError",
+    "ForbiddenError",
     "UnauthenticatedError",
     "require",
 ]
 
+BAD_REQUEST = "BAD_REQUEST"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
+PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 VERSION_LOCKING_ERROR = "VERSION_LOCKING_ERROR"
 
@@ -48,6 +59,13 @@ class UnauthenticatedError(APIError):
 
     def __init__(self) -> None:
         super().__init__(UNAUTHENTICATED, UNAUTHENTICATED)
+
+
+class ForbiddenError(APIError):
+    """A known caller asking for something its credential does not allow."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, FORBIDDEN)
 
 
 def require(row: Row | None, what: str, row_id: object) -> Row:

@@ -190,7 +190,7 @@ def _users(ctx: RequestContext, arguments: dict[str, Any]) -> list[Row]:
     """One local user, a member of every tenant the caller sees."""
     memberships = [
         {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"membership:{t['id']}")), "tenant_id": t["id"]}
-        for t in ctx.store.rows("tenant")
+        for t in ctx.member_tenants.rows("tenant")
     ]
     default_tenant = ctx.tenant_id() if memberships else None
     default = next((m for m in memberships if m["tenant_id"] == default_tenant), None)
@@ -230,6 +230,6 @@ def bindables() -> list[ObjectType]:
     query.set_field("hello", lambda _, info: "👋")
     membership = ObjectType("membership")
     membership.set_field(
-        "tenant", lambda row, info: context_of(info).store.get("tenant", row["tenant_id"])
+        "tenant", lambda row, info: context_of(info).member_tenants.get("tenant", row["tenant_id"])
     )
     return [mutation, query, membership]

@@ -19,6 +19,7 @@ from typing import Any
 from ariadne import ScalarType, make_executable_schema
 from graphql import (
     GraphQLEnumType,
+    GraphQLFieldResolver,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -27,6 +28,7 @@ from graphql import (
     GraphQLSchema,
 )
 
+from ._context import context_of
 from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
@@ -115,9 +117,29 @@ def _use_graphql_core_enum_parsing(schema: GraphQLSchema) -> None:
             vars(named_type).pop("parse_value", None)
 
 
+def _read_as_member(read: GraphQLFieldResolver) -> GraphQLFieldResolver:
+    def resolve(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        return read(source, info._replace(context=context_of(info).as_member()), **arguments)
+
+    return resolve
+
+
+def _list_tenants_as_a_member(schema: GraphQLSchema) -> None:
+    """The root tenant reads list the tenants the caller is a member of
+    (``RequestContext.member_tenants``): get_available_tenants and login_to_tenant
+    find any tenant with a USER token, which reads every other table in one."""
+    root = schema.query_type
+    assert root is not None
+    for name in ("tenant", "tenant_by_pk", "tenant_aggregate"):
+        read = root.fields[name].resolve if name in root.fields else None
+        if read is not None:
+            root.fields[name].resolve = _read_as_member(read)
+
+
 def build_schema() -> GraphQLSchema:
     schema = make_executable_schema(load_sdl(), *_scalars(), *bindables())
     _use_graphql_core_enum_parsing(schema)
     install_reads(schema)
+    _list_tenants_as_a_member(schema)
     _serve_unbound_fields(schema)
     return schema

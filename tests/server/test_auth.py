@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -11,7 +12,14 @@ import pytest
 
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
 
-from .conftest import GraphQL, build_world, create_project, mutation, set_state
+from .conftest import (
+    GraphQL,
+    build_world,
+    create_flow_run,
+    create_project,
+    mutation,
+    set_state,
+)
 
 API_KEY = "key-for-the-default-tenant"
 USER_TOKEN = "user-scoped-api-token"
@@ -175,3 +183,56 @@ def test_open_mode_needs_no_credentials_but_mints_tenant_tokens(gql: GraphQL) ->
     assert gql.data("{ user { default_membership { tenant { slug } } } }") == {
         "user": [{"default_membership": {"tenant": {"slug": "default"}}}]
     }
+
+
+def test_a_user_token_reads_and_writes_in_its_default_tenant(token_server: LocalServer) -> None:
+    """A USER API token lists every tenant, but runs, flows and projects only in the
+    user's default tenant; another tenant's it reaches through ``switch_tenant``."""
+    other_tenant = str(uuid.uuid4())
+    theirs = GraphQL(token_server.url, bearer(token_server.issue_api_key(other_tenant)))
+    user = GraphQL(token_server.url, bearer(USER_TOKEN))
+    their_world = build_world(theirs, other_tenant)
+    their_run = their_world.flow_run_id
+    my_run = create_flow_run(user, build_world(user).flow_id)
+
+    runs = {run["id"] for run in user.data("{ flow_run { id } }")["flow_run"]}
+    assert my_run in runs
+    assert their_run not in runs
+    assert user.data(f'{{ flow_run_by_pk(id: "{their_run}") {{ id }} }}')["flow_run_by_pk"] is None
+    rename = mutation("set_flow_run_name", "success")
+    renamed = user.error(rename, {"i": {"flow_run_id": their_run, "name": "taken-over"}})
+    assert renamed["extensions"]["code"] == "NOT_FOUND"
+    assert theirs.data(f'{{ flow_run_by_pk(id: "{their_run}") {{ name }} }}') != {
+        "flow_run_by_pk": {"name": "taken-over"}
+    }
+    assert their_world.project_id not in str(user.data("{ project { id } }"))
+
+    tenants = {t["id"] for t in user.data("{ tenant { id } }")["tenant"]}
+    assert {DEFAULT_TENANT_ID, other_tenant} <= tenants
+    memberships = user.data("{ user { memberships { tenant { id } } } }")["user"][0]
+    assert {m["tenant"]["id"] for m in memberships["memberships"]} >= {other_tenant}
+    tokens = user.data(SWITCH, {"i": {"tenant_id": other_tenant}})["switch_tenant"]
+    switched = GraphQL(token_server.url, bearer(tokens["access_token"]))
+    assert switched.data(f'{{ flow_run_by_pk(id: "{their_run}") {{ id }} }}') == {
+        "flow_run_by_pk": {"id": their_run}
+    }
+    for client in (theirs, user, switched):
+        client.close()
+
+
+def test_creating_a_tenant_needs_a_user_token(token_server: LocalServer) -> None:
+    user = GraphQL(token_server.url, bearer(USER_TOKEN))
+    tokens = user.data(SWITCH, {"i": {"tenant_id": DEFAULT_TENANT_ID}})["switch_tenant"]
+    create = mutation("create_tenant", "id")
+    for credential in (API_KEY, tokens["access_token"]):
+        with_key = GraphQL(token_server.url, bearer(credential))
+        slug = f"by-key-{uuid.uuid4().hex[:6]}"
+        refused = with_key.error(create, {"i": {"name": slug, "slug": slug}})
+        assert refused["extensions"]["code"] == "FORBIDDEN"
+        assert "USER API token" in refused["message"]
+        assert slug not in str(user.data("{ tenant { slug } }"))
+        with_key.close()
+    slug = f"by-user-{uuid.uuid4().hex[:6]}"
+    created = user.data(create, {"i": {"name": slug, "slug": slug}})["create_tenant"]["id"]
+    assert {"id": created, "slug": slug} in user.data("{ tenant { id slug } }")["tenant"]
+    user.close()

@@ -1,0 +1,398 @@
+"""The local server under hostile requests: one client cannot stall it for the others.
+
+Every limit is answered at once with a GraphQL error naming it (``extensions.code``);
+GraphQL execution runs in worker threads, so ``/health`` and other clients are answered
+while a slow or expensive request is in progress. Timing bounds here are liveness
+bounds, generous on purpose: before these limits the same requests took 10 to 60 s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+from graphql import get_introspection_query
+
+from prefect_gql.server import DEFAULT_TENANT_ID, LocalServer, _limits
+from prefect_gql.server._limits import (
+    MAX_ALIASES,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_LIST_LENGTH,
+    MAX_QUERY_DEPTH,
+    MAX_QUERY_LENGTH,
+    MAX_SELECTED_FIELDS,
+)
+from prefect_gql.server._runs import Runs
+
+from .conftest import GraphQL, World, build_world, create_flow_run, mutation, set_state
+
+LIVENESS_BOUND = 2.0
+"""Seconds within which /health and a small query must answer while a hostile one runs."""
+FAST_REFUSAL = 2.0
+"""Seconds within which a request over a limit is refused (milliseconds in practice)."""
+
+
+def timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response, float]:
+    started = time.perf_counter()
+    response = call()
+    return response, time.perf_counter() - started
+
+
+def refusal(response: httpx.Response, elapsed: float, code: str) -> dict[str, Any]:
+    """The one error of a request refused with ``code`` within ``FAST_REFUSAL``."""
+    assert elapsed < FAST_REFUSAL, f"refused after {elapsed:.2f} s (bound {FAST_REFUSAL} s)"
+    body: dict[str, Any] = response.json()
+    assert body.get("errors"), (response.status_code, body)
+    error: dict[str, Any] = body["errors"][0]
+    assert error.get("extensions", {}).get("code") == code, (response.status_code, body)
+    assert body.get("data") is None, body
+    return error
+
+
+@pytest.fixture(scope="module")
+def busy_server() -> Iterator[LocalServer]:
+    """A server of its own, so that slow requests here cannot slow other modules."""
+    with LocalServer() as running:
+        yield running
+
+
+@pytest.fixture
+def busy(busy_server: LocalServer) -> Iterator[GraphQL]:
+    client = GraphQL(busy_server.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def world(busy: GraphQL) -> World:
+    return build_world(busy)
+
+
+# -- the shape of a document -----------------------------------------------------------
+
+
+def test_a_thousand_aliases_over_log_are_refused_at_once(busy: GraphQL) -> None:
+    document = "{ " + " ".join(f"a{i}: log {{ id message }}" for i in range(1000)) + " }"
+    response, elapsed = timed(lambda: busy.post(document))
+    error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert response.status_code == 400
+    assert f"{MAX_ALIASES} aliases" in error["message"]
+
+
+def test_deep_nesting_is_refused_at_once(busy: GraphQL, world: World) -> None:
+    levels = MAX_QUERY_DEPTH // 2 + 1
+    document = "{ flow_run { " + "flow { flow_runs { " * levels + "id" + " } }" * levels + " } }"
+    response, elapsed = timed(lambda: busy.post(document))
+    error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert response.status_code == 400
+    assert f"deeper than {MAX_QUERY_DEPTH}" in error["message"]
+    shallow = "{ flow_run(limit: 1) { flow { flow_runs(limit: 1) { id } } } }"
+    assert busy.data(shallow)["flow_run"]
+
+
+def test_repeated_fields_and_fragment_fan_out_are_refused_at_once(busy: GraphQL) -> None:
+    repeated = "{ " + "tenant { id } " * (MAX_SELECTED_FIELDS + 1) + "}"
+    fragments = "".join(
+        f"fragment F{i} on tenant {{ ...F{i + 1} ...F{i + 1} }}\n" for i in range(20)
+    )
+    fan_out = "{ tenant { ...F0 } }\n" + fragments + "fragment F20 on tenant { id }"
+    for document in (repeated, fan_out):
+        started = time.perf_counter()
+        response = busy.post(document)
+        elapsed = time.perf_counter() - started
+        error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+        assert response.status_code == 400
+        assert f"{MAX_SELECTED_FIELDS} fields" in error["message"]
+
+
+def test_long_lists_are_refused_in_variables_and_in_the_document(busy: GraphQL) -> None:
+    ids = [str(uuid.UUID(int=i)) for i in range(200_000)]
+    response, elapsed = timed(
+        lambda: busy.post("query($ids: [uuid!]) { flow_run(where: {id: {_in: $ids}}) { id } }",
+                          {"ids": ids})
+    )  # fmt: skip
+    error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert f"{MAX_LIST_LENGTH} items" in error["message"]
+    literal = (
+        "{ log(where: {level: {_in: ["
+        + ", ".join(['"x"'] * (MAX_LIST_LENGTH + 1))
+        + "]}}) { id } }"
+    )
+    response, elapsed = timed(lambda: busy.post(literal))
+    refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    within = busy.data(
+        "query($ids: [uuid!]) { flow_run(where: {id: {_in: $ids}}) { id } }",
+        {"ids": ids[:MAX_LIST_LENGTH]},
+    )
+    assert within == {"flow_run": []}
+
+
+def test_a_json_scalars_own_lists_are_not_list_arguments(busy: GraphQL, world: World) -> None:
+    """A long list inside a JSON value (a flow's tasks, a run's context) is data, not an
+    argument list the server iterates over: only the body size bounds it."""
+    context = {"items": list(range(MAX_LIST_LENGTH + 1))}
+    assert create_flow_run(busy, world.flow_id, context=context)
+
+
+def test_the_full_introspection_query_is_within_the_limits(busy: GraphQL) -> None:
+    """What GraphiQL and ``prefect-gql schema pull`` send: ofType nests 8 deep, over the
+    schema rather than rows, so introspection counts one level."""
+    schema = busy.data(get_introspection_query(descriptions=True))["__schema"]
+    assert schema["queryType"]["name"] == "Query"
+
+
+# -- the body ----------------------------------------------------------------------------
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(busy_server: LocalServer) -> None:
+    huge = b'{"query": "{ hello }", "variables": {"x": "' + b"a" * (MAX_BODY_BYTES + 1) + b'"}}'
+    response, elapsed = timed(
+        lambda: httpx.post(busy_server.url, content=huge,
+                           headers={"content-type": "application/json"}, timeout=30)
+    )  # fmt: skip
+    refusal(response, elapsed, "PAYLOAD_TOO_LARGE")
+    assert response.status_code == 413
+
+    def chunks() -> Iterator[bytes]:
+        """No Content-Length: the server counts what it reads."""
+        yield huge[: MAX_BODY_BYTES // 2]
+        yield huge[MAX_BODY_BYTES // 2 :]
+
+    response, elapsed = timed(
+        lambda: httpx.post(busy_server.url, content=chunks(),
+                           headers={"content-type": "application/json"}, timeout=30)
+    )  # fmt: skip
+    refusal(response, elapsed, "PAYLOAD_TOO_LARGE")
+    long_document = "{ hello " + " " * MAX_QUERY_LENGTH + "}"
+    response, elapsed = timed(lambda: httpx.post(busy_server.url, json={"query": long_document}))
+    error = refusal(response, elapsed, "PAYLOAD_TOO_LARGE")
+    assert f"{MAX_QUERY_LENGTH} characters" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        (b'--b\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{}\r\n--b--\r\n',
+         "multipart/form-data; boundary=b"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json"),
+        (b'{"query": "{ hello }", "variables": ' + b'{"a": ' * 200 + b"1" + b"}" * 201,
+         "application/json"),
+        (b"[]", "application/json"),
+        (b'"{ hello }"', "application/json"),
+        (b"null", "application/json"),
+        (b"", "application/json"),
+        ('{"query": "{ hello }", "x": "caf\u00e9"}'.encode("latin-1"), "application/json"),
+        (b'{"query": "{ tenant(where: {slug: {_eq: \\"\\ud800\\"}}) { id } }"}',
+         "application/json"),
+        (b'{"query": "{ hello }", "variables": {"s": "\\udfff"}}', "application/json"),
+        (b'{"query": 1}', "application/json"),
+        (b'{"query": "{ hello }", "variables": [1]}', "application/json"),
+        (b'{"query": "{ hello }", "operationName": 2}', "application/json"),
+        (b'{"query": "{ hello }"}', "text/plain"),
+        (b'{"query": "{ hello }"}', ""),
+    ],
+    ids=[
+        "multipart", "deep-json", "deep-variables", "array", "string", "null", "empty",
+        "latin-1", "surrogate-in-query", "surrogate-in-variables", "query-not-a-string",
+        "variables-not-an-object", "operation-name-not-a-string", "text-plain", "no-type",
+    ],
+)  # fmt: skip
+def test_every_malformed_body_is_a_400(
+    busy_server: LocalServer, content: bytes, content_type: str
+) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    response, elapsed = timed(lambda: httpx.post(busy_server.url, content=content, headers=headers))
+    assert response.status_code == 400, (response.status_code, response.text[:300])
+    refusal(response, elapsed, "BAD_REQUEST")
+
+
+def test_json_nested_within_the_limit_is_accepted(busy: GraphQL, world: World) -> None:
+    nested: Any = "leaf"
+    for _ in range(MAX_JSON_DEPTH - 8):
+        nested = {"a": nested}
+    assert create_flow_run(busy, world.flow_id, context={"nested": nested})
+
+
+# -- execution ---------------------------------------------------------------------------
+
+
+def fan_out_world(gql: GraphQL, runs: int) -> World:
+    """A flow with ``runs`` runs: ``flow_run { flow { flow_runs ... } }`` multiplies by
+    ``runs`` at every level."""
+    world = build_world(gql)
+    for _ in range(runs - 1):
+        create_flow_run(gql, world.flow_id)
+    return world
+
+
+def fan_out_query(world: World, levels: int) -> str:
+    return (
+        f'{{ flow_run(where: {{flow_id: {{_eq: "{world.flow_id}"}}}}) {{ id '
+        + "flow { flow_runs { id name version " * levels
+        + "}}" * levels
+        + " } }"
+    )
+
+
+def test_a_query_that_fans_out_is_stopped_by_the_execution_budget(
+    busy: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = fan_out_world(busy, 10)
+    monkeypatch.setattr(_limits, "MAX_RESOLVED_FIELDS", 2_000)
+    small = busy.data(fan_out_query(world, 1))
+    assert len(small["flow_run"]) == 10
+    response, elapsed = timed(lambda: busy.post(fan_out_query(world, 3)))
+    assert response.status_code == 200
+    error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert "2000 fields" in error["message"], error
+    assert len(response.json()["errors"]) == 1
+
+
+def test_a_query_past_its_deadline_is_stopped(
+    busy: GraphQL, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_limits, "MAX_EXECUTION_SECONDS", 0.2)
+    original = Runs.task_run
+
+    def slow_task_run(self: Runs, task_run_id: str) -> Any:
+        time.sleep(0.15)
+        return original(self, task_run_id)
+
+    monkeypatch.setattr(Runs, "task_run", slow_task_run)
+    task_run_id = world.task_run_ids["extract-1"]
+    aliases = " ".join(f'r{i}: get_task_run_info(task_run_id: "{task_run_id}") {{ id }}'
+                       for i in range(20))  # fmt: skip
+    response, elapsed = timed(lambda: busy.post("{ " + aliases + " }"))
+    error = refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert "0.2 s" in error["message"], error
+
+
+def test_mutations_are_never_cut_short_by_the_budget(
+    busy: GraphQL, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write the server made is answered as made: the budget stops queries only."""
+    monkeypatch.setattr(_limits, "MAX_RESOLVED_FIELDS", 1)
+    created = busy.data(mutation("create_flow_run", "id"), {"i": {"flow_id": world.flow_id}})
+    assert created["create_flow_run"]["id"]
+
+
+# -- liveness ----------------------------------------------------------------------------
+
+
+def probe_while(running: Future[httpx.Response], url: str, *, limit: int = 50) -> list[float]:
+    """How long each ``GET /health`` took while ``running`` was in progress (at most
+    ``limit`` probes; a probe that times out counts as the timeout)."""
+    timings: list[float] = []
+    with httpx.Client(timeout=LIVENESS_BOUND * 3) as probe:
+        while not running.done() and len(timings) < limit:
+            started = time.perf_counter()
+            with contextlib.suppress(httpx.TimeoutException):
+                assert probe.get(f"{url}/health").json() == {"status": "ok"}
+            timings.append(time.perf_counter() - started)
+            time.sleep(0.02)
+    return timings
+
+
+def test_a_slow_resolver_does_not_stall_health_or_other_clients(
+    busy_server: LocalServer, busy: GraphQL, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered = threading.Event()
+    original = Runs.task_run
+
+    def slow_task_run(self: Runs, task_run_id: str) -> Any:
+        entered.set()
+        time.sleep(3.0)
+        return original(self, task_run_id)
+
+    monkeypatch.setattr(Runs, "task_run", slow_task_run)
+    task_run_id = world.task_run_ids["extract-1"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow = pool.submit(
+            busy.post, f'{{ get_task_run_info(task_run_id: "{task_run_id}") {{ id }} }}'
+        )
+        assert entered.wait(LIVENESS_BOUND * 3), "the slow request never reached its resolver"
+        other = GraphQL(busy_server.url)
+        _, other_took = timed(lambda: other.post("{ tenant { id } }"))
+        other.close()
+        timings = probe_while(slow, busy_server.url)
+        assert slow.result().status_code == 200
+    assert other_took < LIVENESS_BOUND, (
+        f"another client waited {other_took:.2f} s behind a 3 s resolver"
+    )
+    assert timings, "no probe ran while the slow request was in progress"
+    assert max(timings) < LIVENESS_BOUND, (
+        f"/health took up to {max(timings):.2f} s (bound {LIVENESS_BOUND} s) over"
+        f" {len(timings)} probes while a resolver slept 3 s"
+    )
+
+
+def test_health_answers_while_a_fan_out_query_runs(busy_server: LocalServer, busy: GraphQL) -> None:
+    world = fan_out_world(busy, 20)
+    query = fan_out_query(world, MAX_QUERY_DEPTH // 2 - 1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.perf_counter()
+        hostile = pool.submit(busy.post, query)
+        time.sleep(0.1)
+        timings = probe_while(hostile, busy_server.url)
+        response = hostile.result()
+        took = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert took < _limits.MAX_EXECUTION_SECONDS + 5, f"the fan-out query ran {took:.1f} s"
+    assert timings, f"no probe ran during the {took:.2f} s the fan-out query took"
+    assert max(timings) < LIVENESS_BOUND, (
+        f"/health took up to {max(timings):.2f} s over {len(timings)} probes"
+        f" while a fan-out query ran {took:.1f} s"
+    )
+
+
+def test_a_hundred_concurrent_writers_one_version_one_winner(busy: GraphQL, world: World) -> None:
+    run_id = create_flow_run(busy, world.flow_id)
+    version = busy.data(f'{{ flow_run_by_pk(id: "{run_id}") {{ version }} }}')
+    current = version["flow_run_by_pk"]["version"]
+
+    def write(_: int) -> dict[str, Any]:
+        return set_state(busy, "flow_run", run_id, {"type": "Running"}, current)
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        answers = list(pool.map(write, range(100)))
+    winners = [a for a in answers if "errors" not in a]
+    codes = {a["errors"][0]["extensions"]["code"] for a in answers if "errors" in a}
+    assert len(winners) == 1, f"{len(winners)} of 100 writers won version {current}"
+    assert codes == {"VERSION_LOCKING_ERROR"}, codes
+
+
+# -- logging -----------------------------------------------------------------------------
+
+
+def test_client_mistakes_are_logged_at_info_without_their_text(
+    busy: GraphQL, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="prefect_gql.server")
+    marker = "not-a-uuid-from-the-client"
+    for document, variables in (
+        ("query($id: uuid!) { flow_run_by_pk(id: $id) { id } }", {"id": marker}),
+        (f'{{ flow_run_by_pk(id: "{marker}") {{ id }} }}', None),
+        (mutation("set_flow_run_name", "success"),
+         {"i": {"flow_run_id": DEFAULT_TENANT_ID, "name": marker}}),
+    ):  # fmt: skip
+        answer = busy.post(document, variables).json()
+        assert answer["errors"], answer
+    records = [r for r in caplog.records if r.name.startswith("prefect_gql.server")]
+    assert records, "client mistakes are not logged at all"
+    assert all(r.levelno == logging.INFO for r in records), [
+        (r.levelname, r.getMessage()[:80]) for r in records
+    ]
+    assert all(r.exc_info is None for r in records)
+    assert marker not in caplog.text
+    assert json.dumps(marker) not in caplog.text
