@@ -11,6 +11,7 @@ while a query executes. Each refusal is a GraphQL error naming the limit, with
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -137,9 +138,22 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def _finite_number(text: str) -> float:
+    """JSON has no NaN or Infinity (Python's decoder would take them, and the answer
+    that holds one could never be written)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError("numbers must be finite")
+    return number
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _decode_json(text: bytes | str, what: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
     except RecursionError as err:
         raise RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels") from err
     except ValueError as err:

@@ -195,6 +195,9 @@ def test_oversized_bodies_are_refused_before_they_are_read(busy_server: LocalSer
         (b'{"query": "{ tenant(where: {slug: {_eq: \\"\\ud800\\"}}) { id } }"}',
          "application/json"),
         (b'{"query": "{ hello }", "variables": {"s": "\\udfff"}}', "application/json"),
+        (b'{"query": "{ hello }", "variables": {"x": NaN}}', "application/json"),
+        (b'{"query": "{ hello }", "variables": {"x": 1e999}}', "application/json"),
+        (b'{"query": "{ hello }", "variables": {"x": ' + b"9" * 5000 + b"}}", "application/json"),
         (b'{"query": 1}', "application/json"),
         (b'{"query": "{ hello }", "variables": [1]}', "application/json"),
         (b'{"query": "{ hello }", "operationName": 2}', "application/json"),
@@ -203,7 +206,8 @@ def test_oversized_bodies_are_refused_before_they_are_read(busy_server: LocalSer
     ],
     ids=[
         "multipart", "deep-json", "deep-variables", "array", "string", "null", "empty",
-        "latin-1", "surrogate-in-query", "surrogate-in-variables", "query-not-a-string",
+        "latin-1", "surrogate-in-query", "surrogate-in-variables", "nan", "infinity",
+        "huge-integer", "query-not-a-string",
         "variables-not-an-object", "operation-name-not-a-string", "text-plain", "no-type",
     ],
 )  # fmt: skip
