@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from ._async_client import (
         AsyncClient as AsyncClient,
     )
+    from ._bundled import (
+        schema_path as schema_path,
+    )
     from ._client import (
         Client as Client,
     )
@@ -251,6 +254,7 @@ if TYPE_CHECKING:
 # for type checkers (tests/test_surface.py checks that the two agree).
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "._async_client": ("AsyncClient",),
+    "._bundled": ("schema_path",),
     "._client": ("Client",),
     "._constants": (
         "DEFAULT_CORE_VERSION",

@@ -11,7 +11,16 @@ from pathlib import Path
 
 import click
 
-from ._codegen import CodegenError, check_fresh, find_project_root, generate, sources
+from ._bundled import library_queries_path, schema_path
+from ._codegen import (
+    CodegenError,
+    check_fresh,
+    find_config,
+    generate,
+    init_project,
+    package_dir,
+    sources,
+)
 from ._schema_tools import (
     SchemaToolError,
     diff_schemas,
@@ -25,19 +34,22 @@ from ._schema_tools import (
 __all__ = ["app", "main"]
 
 _SERVER_EXTRA = ("ariadne", "uvicorn", "starlette")
-_CONFIG_HELP = "ariadne-codegen config (default: codegen.toml of the project around the cwd)."
+_CONFIG_HELP = (
+    "ariadne-codegen config (default: the nearest codegen.toml, or pyproject.toml with"
+    " [tool.ariadne-codegen], from the cwd up)."
+)
 
 
 def _config_path(config: Path | None) -> Path:
     try:
-        return (config or find_project_root() / "codegen.toml").resolve()
+        return (config or find_config()).resolve()
     except CodegenError as err:
         raise click.ClickException(str(err)) from err
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def app() -> None:
-    """prefect_gql tools: the embedded local API server and the schema workflow."""
+    """prefect_gql tools: the embedded local API server, your own typed operations, the schema."""
 
 
 @app.command()
@@ -94,29 +106,63 @@ def schema_pull(url: str, header: tuple[str, ...], output: Path) -> None:
     click.echo(f"wrote {output} ({len(sdl.splitlines())} lines)")
 
 
+@schema.command("path")
+def schema_path_command() -> None:
+    """Print the path of the API schema that ships inside prefect-gql."""
+    try:
+        click.echo(str(schema_path()))
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _queries_to_check(queries: tuple[Path, ...], library: bool) -> list[Path]:
+    """The library's operations (if asked), then the given folders, else ./queries if any."""
+    folders = list(queries) or ([Path("queries")] if Path("queries").is_dir() else [])
+    if library:
+        try:
+            folders.insert(0, library_queries_path())
+        except FileNotFoundError as err:
+            raise click.ClickException(str(err)) from err
+    return folders
+
+
 @schema.command("diff")
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--queries",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("queries"),
-    show_default=True,
-    help="Folder of .graphql operations to check against NEW.",
+    multiple=True,
+    help="Folder of .graphql operations to check against NEW (repeatable;"
+    " default: ./queries when it exists).",
 )
-def schema_diff(old: Path, new: Path, queries: Path) -> None:
-    """Breaking and dangerous changes from OLD to NEW, and the queries NEW breaks.
+@click.option(
+    "--library/--no-library",
+    default=True,
+    show_default=True,
+    help="Also check the operations prefect-gql itself sends.",
+)
+def schema_diff(old: Path, new: Path, queries: tuple[Path, ...], library: bool) -> None:
+    """Breaking, dangerous and added changes from OLD to NEW, and the queries NEW breaks.
 
-    Exits 1 when a query that validates against OLD does not against NEW.
+    Checks prefect-gql's own operations and yours, naming each broken one
+    file:line:column. Exits 1 when a query that validates against OLD does not
+    against NEW. OLD is often `prefect-gql schema path`.
     """
+    folders = _queries_to_check(queries, library)
     try:
-        result = diff_schemas(load_schema(old), load_schema(new), queries)
+        result = diff_schemas(load_schema(old), load_schema(new), folders)
     except SchemaToolError as err:
         raise click.ClickException(str(err)) from err
-    for title, changes in (("Breaking", result.breaking), ("Dangerous", result.dangerous)):
+    for title, changes in (
+        ("Breaking", result.breaking),
+        ("Dangerous", result.dangerous),
+        ("Added (safe)", result.added),
+    ):
         click.echo(f"{title} changes: {len(changes)}")
         for change in changes:
             click.echo(f"  - {change}")
+    click.echo(f"Query folders checked: {', '.join(map(str, folders)) or 'none'}")
     click.echo(f"Queries broken by NEW: {len(result.broken_queries)}")
     for problem in result.broken_queries:
         click.echo(f"  {problem}")
@@ -128,10 +174,39 @@ def schema_diff(old: Path, new: Path, queries: Path) -> None:
         raise click.exceptions.Exit(1)
 
 
+@app.command("init")
+@click.argument(
+    "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."), required=False
+)
+@click.option(
+    "--package",
+    required=True,
+    help="Python package to generate your typed operations into, e.g. my_queries.",
+)
+def init_command(directory: Path, package: str) -> None:
+    """Set up DIRECTORY (default: here) to compile your own .graphql operations.
+
+    Writes the codegen config (into pyproject.toml when there is one, else
+    codegen.toml) and an example operation in queries/. Then run `prefect-gql
+    generate` there and use `PACKAGE.Operations(client)`.
+    """
+    try:
+        written = init_project(directory, package)
+    except CodegenError as err:
+        raise click.ClickException(str(err)) from err
+    for path in written:
+        click.echo(f"wrote {path}")
+    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
+    click.echo(
+        f"next: {where}prefect-gql generate, then"
+        f" `from {package} import Operations` and `Operations(client).<operation>(...)`"
+    )
+
+
 @app.command("generate")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help=_CONFIG_HELP)
 def generate_command(config: Path | None) -> None:
-    """Regenerate the generated package from schema/ and queries/ with ariadne-codegen."""
+    """Regenerate the configured package from its schema and queries with ariadne-codegen."""
     try:
         package = generate(_config_path(config))
     except CodegenError as err:
@@ -142,19 +217,20 @@ def generate_command(config: Path | None) -> None:
 @app.command()
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help=_CONFIG_HELP)
 def check(config: Path | None) -> None:
-    """Every query validates against schema/, and generated/ equals a fresh regeneration.
+    """Every query validates against the schema, and the package equals a fresh regeneration.
 
     Exits 1 on any failure (CI and the pre-commit hook run this).
     """
     config_path = _config_path(config)
     try:
-        schema_path, queries_dir = sources(config_path)
-        problems = validate_queries(load_schema(schema_path), queries_dir)
+        package = package_dir(config_path)
+        schema_file, queries_dir = sources(config_path)
+        problems = validate_queries(load_schema(schema_file), queries_dir)
         if problems:
             for problem in problems:
                 click.echo(str(problem), err=True)
             click.echo(
-                f"{len(problems)} query problem(s) against {schema_path}; fix them, then"
+                f"{len(problems)} query problem(s) against {schema_file}; fix them, then"
                 " run `prefect-gql generate`",
                 err=True,
             )
@@ -164,9 +240,9 @@ def check(config: Path | None) -> None:
         raise click.ClickException(str(err)) from err
     if not report.fresh:
         click.echo(report.describe(), err=True)
-        click.echo("generated/ is stale: run `prefect-gql generate` and commit it", err=True)
+        click.echo(f"{package.name} is stale: run `prefect-gql generate` and commit it", err=True)
         raise click.exceptions.Exit(1)
-    click.echo("queries valid; generated/ is fresh")
+    click.echo(f"queries valid; {package.name} is fresh")
 
 
 def main() -> None:

@@ -12,12 +12,20 @@ Codegen always writes into a scratch folder first; the result then replaces the
 package, so a failed run leaves the package untouched and files for removed
 operations disappear. ``generate`` can write into another folder: the freshness
 check regenerates into a temporary one and compares it byte for byte.
+
+An application's config (``prefect-gql init``: ``codegen.toml``, or
+``[tool.ariadne-codegen]`` in its ``pyproject.toml``) names the files that ship inside
+prefect_gql as ``prefect-gql:NAME`` (``prefect-gql:schema.graphql``,
+``prefect-gql:base_operations.py``), so it holds no site-packages path and works on
+any machine; ``generate`` resolves them for ariadne-codegen and writes the marker,
+not the path, into the generated files' ``# Source:`` comments.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib.util
+import keyword
 import os
 import subprocess
 import sys
@@ -29,21 +37,33 @@ from typing import Any
 
 import tomli_w
 
-from ._schema_tools import SchemaToolError, load_schema, validate_queries
+from ._bundled import schema_path
+from ._schema_tools import SchemaToolError, load_schema, query_files, validate_queries
 
 __all__ = [
+    "BUNDLED_PREFIX",
     "DEFAULT_CONFIG",
+    "EXAMPLE_QUERY_FILE",
+    "PYPROJECT",
     "CodegenError",
     "FreshnessReport",
     "check_fresh",
     "compare_packages",
+    "find_config",
     "find_project_root",
     "generate",
+    "init_project",
     "package_dir",
+    "resolve_bundled",
     "sources",
 ]
 
 DEFAULT_CONFIG = "codegen.toml"
+PYPROJECT = "pyproject.toml"
+BUNDLED_PREFIX = "prefect-gql:"
+CODEGEN_PACKAGE = "prefect_gql_codegen"
+EXAMPLE_QUERY_FILE = "recent_failed_flow_runs.graphql"
+_RESERVED_PACKAGES = frozenset({"prefect", "prefect_gql", "prefect_gql_generated", CODEGEN_PACKAGE})
 DIFF_LINES_SHOWN = 40
 DIFF_FILES_SHOWN = 5
 
@@ -52,16 +72,39 @@ class CodegenError(Exception):
     """The config is unusable, or ariadne-codegen could not run or failed."""
 
 
-def find_project_root(start: Path | None = None) -> Path:
-    """The nearest folder, from ``start`` (the working directory) up, holding codegen.toml."""
+def _has_codegen_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return isinstance(data.get("tool", {}).get("ariadne-codegen"), dict)
+
+
+def find_config(start: Path | None = None) -> Path:
+    """The codegen config nearest to ``start`` (the working directory), looking upwards.
+
+    In each folder: its ``codegen.toml``, else its ``pyproject.toml`` if that has a
+    ``[tool.ariadne-codegen]`` table.
+    """
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / DEFAULT_CONFIG).is_file():
-            return folder
-    raise CodegenError(f"no {DEFAULT_CONFIG} in {here} or any folder above it")
+            return folder / DEFAULT_CONFIG
+        if (folder / PYPROJECT).is_file() and _has_codegen_table(folder / PYPROJECT):
+            return folder / PYPROJECT
+    raise CodegenError(
+        f"no {DEFAULT_CONFIG} or {PYPROJECT} with [tool.ariadne-codegen] in {here} or any"
+        " folder above it (create one with `prefect-gql init --package NAME`)"
+    )
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder of the nearest codegen config (see ``find_config``)."""
+    return find_config(start).parent
 
 
 def _load_config(config_path: Path) -> dict[str, Any]:
+    """The ``[tool.ariadne-codegen]`` table of ``config_path``."""
     try:
         data = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
@@ -69,11 +112,48 @@ def _load_config(config_path: Path) -> dict[str, Any]:
     settings = data.get("tool", {}).get("ariadne-codegen")
     if not isinstance(settings, dict):
         raise CodegenError(f"{config_path} has no [tool.ariadne-codegen] table")
-    return data
+    return settings
+
+
+def resolve_bundled(value: str) -> Path | None:
+    """The file a ``prefect-gql:NAME`` config value names; None for an ordinary path.
+
+    ``prefect-gql:schema.graphql`` is the bundled API schema (``schema_path()``); any
+    other NAME is a file of the codegen support package (``base_operations.py``,
+    ``json_value.py``, ``py.typed``).
+    """
+    if not value.startswith(BUNDLED_PREFIX):
+        return None
+    name = value.removeprefix(BUNDLED_PREFIX)
+    if name == "schema.graphql":
+        try:
+            return schema_path()
+        except FileNotFoundError as err:
+            raise CodegenError(str(err)) from err
+    spec = importlib.util.find_spec(CODEGEN_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        candidate = Path(location) / name
+        if "/" not in name and candidate.is_file():
+            return candidate
+    known = sorted(
+        f"{BUNDLED_PREFIX}{path.name}"
+        for location in locations
+        for path in Path(location).iterdir()
+        if path.is_file() and path.suffix in (".py", ".typed")
+    )
+    raise CodegenError(
+        f"unknown bundled file {value!r}; known: {BUNDLED_PREFIX}schema.graphql, {', '.join(known)}"
+    )
+
+
+def _path_setting(root: Path, value: str) -> Path:
+    """A path-valued setting as a real path: a bundled file, or relative to the config."""
+    return resolve_bundled(value) or root / value
 
 
 def _settings(config_path: Path, *keys: str) -> list[str]:
-    settings = _load_config(config_path)["tool"]["ariadne-codegen"]
+    settings = _load_config(config_path)
     values = []
     for key in keys:
         value = settings.get(key)
@@ -86,8 +166,8 @@ def _settings(config_path: Path, *keys: str) -> list[str]:
 def sources(config_path: Path) -> tuple[Path, Path]:
     """The schema file and the queries folder the config compiles."""
     root = config_path.resolve().parent
-    schema_path, queries_path = _settings(config_path, "schema_path", "queries_path")
-    return root / schema_path, root / queries_path
+    schema_setting, queries_path = _settings(config_path, "schema_path", "queries_path")
+    return _path_setting(root, schema_setting), root / queries_path
 
 
 def package_dir(config_path: Path) -> Path:
@@ -118,8 +198,8 @@ def _query_problems(config_path: Path) -> str:
     ariadne-codegen names neither the file nor the position of an invalid query.
     """
     try:
-        schema_path, queries_dir = sources(config_path)
-        problems = validate_queries(load_schema(schema_path), queries_dir)
+        schema_file, queries_dir = sources(config_path)
+        problems = validate_queries(load_schema(schema_file), queries_dir)
     except (CodegenError, SchemaToolError) as err:
         return str(err)
     return "\n".join(map(str, problems))
@@ -150,6 +230,36 @@ def _replace_package(fresh: Path, package: Path) -> None:
             folder.rmdir()
 
 
+def _resolved_settings(config_path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The config's settings with bundled files as real paths, and each path's marker."""
+    settings = _load_config(config_path)
+    markers: dict[str, str] = {}
+
+    def resolve(value: object) -> object:
+        if isinstance(value, str) and (bundled := resolve_bundled(value)) is not None:
+            markers[str(bundled)] = value
+            return str(bundled)
+        return value
+
+    for key in ("schema_path", "base_client_file_path", "base_model_file_path"):
+        settings[key] = resolve(settings.get(key))
+        if settings[key] is None:
+            del settings[key]
+    if isinstance(settings.get("files_to_include"), list):
+        settings["files_to_include"] = [resolve(item) for item in settings["files_to_include"]]
+    return settings, markers
+
+
+def _unresolve_source_comments(package: Path, markers: dict[str, str]) -> None:
+    """``# Source: /site-packages/...`` -> ``# Source: prefect-gql:...``: portable bytes."""
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        header, separator, body = text.partition("\n\n")
+        for resolved, marker in markers.items():
+            header = header.replace(f"# Source: {resolved}", f"# Source: {marker}")
+        path.write_text(header + separator + body, encoding="utf-8")
+
+
 def generate(config_path: Path, *, target_dir: Path | None = None) -> Path:
     """Run ariadne-codegen with ``config_path``; returns the generated package's folder.
 
@@ -160,15 +270,17 @@ def generate(config_path: Path, *, target_dir: Path | None = None) -> Path:
         raise CodegenError("ariadne-codegen is not installed: pip install 'prefect-gql[codegen]'")
     config_path = config_path.resolve()
     root = config_path.parent
-    data = _load_config(config_path)
+    settings, bundled_sources = _resolved_settings(config_path)
     configured_base, name = _settings(config_path, "target_package_path", "target_package_name")
     base = target_dir if target_dir is not None else root / configured_base
     with tempfile.TemporaryDirectory(prefix="prefect-gql-codegen-") as scratch_name:
         scratch = Path(scratch_name)
-        data["tool"]["ariadne-codegen"]["target_package_path"] = str(scratch / "out")
+        settings["target_package_path"] = str(scratch / "out")
         (scratch / "out").mkdir()
         scratch_config = scratch / DEFAULT_CONFIG
-        scratch_config.write_text(tomli_w.dumps(data), encoding="utf-8")
+        scratch_config.write_text(
+            tomli_w.dumps({"tool": {"ariadne-codegen": settings}}), encoding="utf-8"
+        )
         try:
             result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
                 [sys.executable, "-m", "ariadne_codegen", "--config", str(scratch_config)],
@@ -188,6 +300,7 @@ def generate(config_path: Path, *, target_dir: Path | None = None) -> Path:
         fresh = scratch / "out" / name
         if not fresh.is_dir():
             raise CodegenError(f"ariadne-codegen wrote no package {name!r}")
+        _unresolve_source_comments(fresh, bundled_sources)
         package = base / name
         try:
             _replace_package(fresh, package)
@@ -252,3 +365,137 @@ def check_fresh(config_path: Path) -> FreshnessReport:
     with tempfile.TemporaryDirectory(prefix="prefect-gql-fresh-") as scratch:
         fresh = generate(config_path, target_dir=Path(scratch))
         return compare_packages(package_dir(config_path), fresh)
+
+
+_CONFIG_TEMPLATE = """\
+# prefect-gql: the operations in queries/ -> the typed package {package}.
+# Run `prefect-gql generate` after changing a query or upgrading prefect-gql;
+# never edit {package}/ by hand. "prefect-gql:NAME" values are files that ship
+# inside prefect-gql (its API schema, the operations base class);
+# `prefect-gql generate` finds them, so this config holds no machine-specific path.
+[tool.ariadne-codegen]
+schema_path = "prefect-gql:schema.graphql"
+queries_path = "queries"
+target_package_path = "."
+target_package_name = "{package}"
+client_name = "AsyncOperations"
+client_file_name = "client"
+base_client_name = "AsyncBaseOperations"
+base_client_file_path = "prefect-gql:base_operations.py"
+async_client = true
+multipart_uploads = false
+include_all_inputs = false
+include_all_enums = false
+include_comments = "stable"
+convert_to_snake_case = true
+include_typename = false
+defer_model_build = true
+lazy_imports = false
+# Order matters: Operations (sync) and PlanOperations are derived from the async
+# class after the forward-refs plugin made its annotations lazy.
+plugins = [
+  "ariadne_codegen.contrib.extract_operations.ExtractOperationsPlugin",
+  "ariadne_codegen.contrib.client_forward_refs.ClientForwardRefsPlugin",
+  "prefect_gql_codegen.sync_operations.SyncOperationsPlugin",
+]
+
+# Scalars typed as prefect_gql's own results type them: ids are str, times are
+# timezone-aware datetimes, JSON is prefect_gql's JSONValue.
+[tool.ariadne-codegen.scalars.DateTime]
+type = "datetime.datetime"
+
+[tool.ariadne-codegen.scalars.timestamptz]
+type = "datetime.datetime"
+
+[tool.ariadne-codegen.scalars.UUID]
+type = "str"
+
+[tool.ariadne-codegen.scalars.uuid]
+type = "str"
+
+[tool.ariadne-codegen.scalars.JSON]
+type = "prefect_gql_generated.json_value.JSONValue"
+
+[tool.ariadne-codegen.scalars.jsonb]
+type = "prefect_gql_generated.json_value.JSONValue"
+
+[tool.ariadne-codegen.extract-operations]
+operations_module_name = "documents"
+"""
+
+EXAMPLE_QUERY = """\
+# One named operation per request; `prefect-gql generate` makes it a typed method:
+#   Operations(client).recent_failed_flow_runs(limit=20) -> RecentFailedFlowRuns
+# The schema: `prefect-gql schema path`.
+
+query RecentFailedFlowRuns($limit: Int = 20) {
+  flow_run(
+    where: {state: {_eq: "Failed"}}
+    order_by: [{end_time: desc_nulls_last}, {scheduled_start_time: desc}]
+    limit: $limit
+  ) {
+    id
+    name
+    start_time
+    end_time
+    flow {
+      name
+    }
+  }
+}
+"""
+
+
+def _check_package_name(package: str) -> None:
+    if not package.isidentifier() or keyword.iskeyword(package):
+        raise CodegenError(f"--package {package!r} is not a Python identifier (e.g. my_queries)")
+    if package in _RESERVED_PACKAGES:
+        raise CodegenError(f"--package {package!r} is taken by prefect-gql; choose another name")
+
+
+def init_project(directory: Path, package: str) -> list[Path]:
+    """Scaffold an application's typed operations in ``directory``; the files written.
+
+    Adds ``[tool.ariadne-codegen]`` to ``directory/pyproject.toml`` when there is one
+    (its other content is kept as written), else writes ``directory/codegen.toml``; and
+    an example operation in ``directory/queries/`` unless that folder already has some.
+    Refuses, writing nothing, when ``directory`` is already configured.
+    """
+    _check_package_name(package)
+    directory = directory.resolve()
+    config_text = _CONFIG_TEMPLATE.format(package=package)
+    pyproject, codegen_toml = directory / PYPROJECT, directory / DEFAULT_CONFIG
+    if codegen_toml.exists():
+        raise CodegenError(f"{codegen_toml} already exists; nothing written")
+    written: list[Path] = []
+    try:
+        if pyproject.is_file():
+            existing = pyproject.read_text(encoding="utf-8")
+            if _has_codegen_table(pyproject):
+                raise CodegenError(
+                    f"{pyproject} already has [tool.ariadne-codegen]; nothing written"
+                )
+            combined = (
+                existing.rstrip("\n") + "\n\n" + config_text if existing.strip() else config_text
+            )
+            try:
+                tomllib.loads(combined)
+            except tomllib.TOMLDecodeError as err:
+                raise CodegenError(
+                    f"cannot add [tool.ariadne-codegen] to {pyproject}: {err}; nothing written"
+                ) from err
+            config_path = pyproject
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+            combined, config_path = config_text, codegen_toml
+        queries = directory / "queries"
+        has_queries = queries.is_dir() and bool(query_files(queries))
+        config_path.write_text(combined, encoding="utf-8")
+        written.append(config_path)
+        if not has_queries:
+            queries.mkdir(exist_ok=True)
+            (queries / EXAMPLE_QUERY_FILE).write_text(EXAMPLE_QUERY, encoding="utf-8")
+            written.append(queries / EXAMPLE_QUERY_FILE)
+    except (OSError, UnicodeDecodeError) as err:
+        raise CodegenError(f"cannot scaffold {directory}: {err}") from err
+    return written

@@ -11,7 +11,7 @@ below the folder, fragments shared across files, unused fragments allowed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
     NoUnusedFragmentsRule,
     OperationDefinitionNode,
@@ -44,6 +46,7 @@ __all__ = [
     "SchemaDiff",
     "SchemaToolError",
     "diff_schemas",
+    "find_added",
     "load_schema",
     "parse_headers",
     "pull_schema",
@@ -293,6 +296,8 @@ class SchemaDiff:
 
     breaking: list[str]
     dangerous: list[str]
+    added: list[str]
+    """Types and output fields the new schema adds: safe for existing queries."""
     broken_queries: list[QueryProblem]
     """Problems against the new schema that the old schema did not have."""
     already_invalid: list[QueryProblem]
@@ -303,23 +308,68 @@ class SchemaDiff:
         return bool(self.broken_queries)
 
 
-def diff_schemas(old: GraphQLSchema, new: GraphQLSchema, queries_dir: Path | None) -> SchemaDiff:
-    """Breaking and dangerous changes, and the queries in ``queries_dir`` they break."""
-    new_problems: list[QueryProblem] = []
-    old_positions: set[tuple[Path, int, int]] = set()
-    if queries_dir is not None:
-        new_problems = validate_queries(new, queries_dir)
-        if new_problems:
-            # By position: messages differ between schemas ("Did you mean ...?").
-            old_positions = {(p.file, p.line, p.column) for p in validate_queries(old, queries_dir)}
+def find_added(old: GraphQLSchema, new: GraphQLSchema) -> list[str]:
+    """Types, and fields of object and interface types, that ``new`` adds to ``old``.
+
+    The safe changes graphql-core does not list; added input fields, arguments and
+    enum values are among its breaking or dangerous changes already.
+    """
+    added = []
+    for name, new_type in sorted(new.type_map.items()):
+        if name.startswith("__"):
+            continue
+        old_type = old.type_map.get(name)
+        if old_type is None:
+            added.append(f"TYPE_ADDED: {name} was added.")
+        elif isinstance(new_type, GraphQLObjectType | GraphQLInterfaceType) and isinstance(
+            old_type, GraphQLObjectType | GraphQLInterfaceType
+        ):
+            added += [
+                f"FIELD_ADDED: {name}.{field} was added."
+                for field in sorted(new_type.fields.keys() - old_type.fields.keys())
+            ]
+    return added
+
+
+def _changes_to_queries(
+    old: GraphQLSchema, new: GraphQLSchema, queries_dir: Path
+) -> tuple[list[QueryProblem], list[QueryProblem]]:
+    """The folder's problems against ``new``: (new ones, ones ``old`` had too)."""
+    new_problems = validate_queries(new, queries_dir)
+    if not new_problems:
+        return [], []
+    # By position: messages differ between schemas ("Did you mean ...?").
+    old_positions = {(p.file, p.line, p.column) for p in validate_queries(old, queries_dir)}
     broken: list[QueryProblem] = []
     already_invalid: list[QueryProblem] = []
     for problem in new_problems:
         was_invalid = (problem.file, problem.line, problem.column) in old_positions
         (already_invalid if was_invalid else broken).append(problem)
+    return broken, already_invalid
+
+
+def diff_schemas(
+    old: GraphQLSchema, new: GraphQLSchema, queries_dirs: Sequence[Path] = ()
+) -> SchemaDiff:
+    """Breaking, dangerous and added changes, and the queries in ``queries_dirs`` NEW breaks.
+
+    Each folder is validated on its own (its fragments are shared within it), as
+    ariadne-codegen compiles one folder per package; a folder given twice is read once.
+    """
+    broken: list[QueryProblem] = []
+    already_invalid: list[QueryProblem] = []
+    seen: set[Path] = set()
+    for queries_dir in queries_dirs:
+        if queries_dir.resolve() in seen:
+            continue
+        seen.add(queries_dir.resolve())
+        folder_broken, folder_already_invalid = _changes_to_queries(old, new, queries_dir)
+        broken += folder_broken
+        already_invalid += folder_already_invalid
     return SchemaDiff(
         breaking=[f"{c.type.name}: {c.description}" for c in find_breaking_changes(old, new)],
         dangerous=[f"{c.type.name}: {c.description}" for c in find_dangerous_changes(old, new)],
+        added=find_added(old, new),
         broken_queries=broken,
         already_invalid=already_invalid,
     )

@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 from graphql import build_schema, introspection_from_schema
 from pytest_httpx import HTTPXMock
 
-from prefect_gql import _cli
+from prefect_gql import _cli, schema_path
+from prefect_gql._bundled import library_queries_path
 from prefect_gql._cli import app, main
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
 
@@ -39,7 +40,17 @@ def assert_clean_failure(result: Result, message: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["server"], ["schema"], ["schema", "pull"], ["schema", "diff"], ["generate"], ["check"]],
+    [
+        [],
+        ["server"],
+        ["schema"],
+        ["schema", "pull"],
+        ["schema", "diff"],
+        ["schema", "path"],
+        ["init"],
+        ["generate"],
+        ["check"],
+    ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
@@ -147,14 +158,60 @@ def test_diff_without_a_queries_folder(tmp_path: Path) -> None:
     assert_clean_failure(result, "queries folder")
 
 
-# --- generate and check -------------------------------------------------------
+def test_schema_path_prints_the_bundled_schema() -> None:
+    result = runner.invoke(app, ["schema", "path"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{schema_path()}\n"
+    assert (
+        Path(result.output.strip()).read_text() == (ROOT / "schema" / "prefect.graphql").read_text()
+    )
+
+
+def test_diff_checks_the_library_queries_and_the_local_queries_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "mine.graphql").write_text("query Mine { api { version } }\n")
+    monkeypatch.chdir(tmp_path)
+    schema = str(schema_path())
+
+    result = runner.invoke(app, ["schema", "diff", schema, schema])
+
+    assert result.exit_code == 0, result.output
+    assert f"Query folders checked: {library_queries_path()}, queries\n" in result.output
+    alone = runner.invoke(app, ["schema", "diff", schema, schema, "--no-library"])
+    assert "Query folders checked: queries\n" in alone.output
+
+
+# --- init, generate and check ---------------------------------------------------
+
+
+def test_init_prints_what_it_wrote_and_what_to_do_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init", "app", "--package", "my_queries"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        f"wrote {tmp_path / 'app' / 'codegen.toml'}",
+        f"wrote {tmp_path / 'app' / 'queries' / 'recent_failed_flow_runs.graphql'}",
+        "next: cd app && prefect-gql generate, then `from my_queries import Operations`"
+        " and `Operations(client).<operation>(...)`",
+    ]
+    again = runner.invoke(app, ["init", "app", "--package", "my_queries"])
+    assert_clean_failure(again, f"{tmp_path / 'app' / 'codegen.toml'} already exists")
+
+
+def test_init_with_a_bad_package_name_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path), "--package", "my-queries"])
+    assert_clean_failure(result, "--package 'my-queries' is not a Python identifier")
 
 
 def test_check_passes_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT / "prefect_gql")
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "queries valid; generated/ is fresh\n"
+    assert result.output == "queries valid; prefect_gql_generated is fresh\n"
 
 
 def test_generate_writes_the_configured_package_from_anywhere(
@@ -183,7 +240,9 @@ def test_check_reports_a_stale_package(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 1
     assert "stale (a regeneration no longer writes it): stray.py" in result.output
     assert "differs: client.py\n--- committed/client.py" in result.output
-    assert "generated/ is stale: run `prefect-gql generate` and commit it" in result.output
+    assert "prefect_gql_generated is stale: run `prefect-gql generate` and commit it" in (
+        result.output
+    )
 
 
 def test_check_reports_an_invalid_query(tmp_path: Path) -> None:
@@ -202,7 +261,7 @@ def test_check_reports_an_invalid_query(tmp_path: Path) -> None:
 
 def test_check_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert_clean_failure(runner.invoke(app, ["check"]), "no codegen.toml in")
+    assert_clean_failure(runner.invoke(app, ["check"]), "no codegen.toml or pyproject.toml with")
 
 
 def test_generate_failure_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

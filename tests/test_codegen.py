@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
+import tomllib
 from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
 
-from prefect_gql import _codegen
+from prefect_gql import _bundled, _codegen, schema_path
 from prefect_gql._codegen import (
+    EXAMPLE_QUERY_FILE,
     CodegenError,
     compare_packages,
+    find_config,
     find_project_root,
     generate,
+    init_project,
     package_dir,
+    resolve_bundled,
     sources,
 )
 from prefect_gql._schema_tools import load_schema, validate_queries
@@ -161,3 +167,110 @@ def test_a_codegen_crash_is_summarised_by_its_exception_message() -> None:
         "ariadne_codegen.exceptions.PluginImportError: Incorrect module.\nCannot import from nope"
     )
     assert _codegen._failure_summary("") == "no output"
+
+
+# --- an application's config: prefect-gql init, bundled files ------------------
+
+
+def test_init_writes_codegen_toml_and_an_example_when_there_is_no_pyproject(
+    tmp_path: Path,
+) -> None:
+    written = init_project(tmp_path / "app", "my_queries")
+
+    config = tmp_path / "app" / "codegen.toml"
+    example = tmp_path / "app" / "queries" / EXAMPLE_QUERY_FILE
+    assert written == [config, example]
+    assert find_config(tmp_path / "app" / "queries") == config
+    schema_file, queries_dir = sources(config)
+    assert schema_file == schema_path()
+    assert validate_queries(load_schema(schema_file), queries_dir) == []
+    assert package_dir(config) == tmp_path / "app" / "my_queries"
+
+
+def test_init_keeps_existing_queries_and_the_rest_of_the_pyproject(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('# mine\n[project]\nname = "app"\n\n[tool.other]\nkeep = true\n')
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "mine.graphql").write_text("query Mine { api { version } }\n")
+
+    assert init_project(tmp_path, "app_queries") == [pyproject]
+
+    text = pyproject.read_text()
+    assert text.startswith('# mine\n[project]\nname = "app"\n\n[tool.other]\nkeep = true\n\n')
+    assert tomllib.loads(text)["tool"]["ariadne-codegen"]["target_package_name"] == "app_queries"
+    assert sorted(path.name for path in (tmp_path / "queries").iterdir()) == ["mine.graphql"]
+    assert find_config(tmp_path) == pyproject
+
+
+@pytest.mark.parametrize(
+    ("package", "message"),
+    [
+        ("my-queries", "is not a Python identifier"),
+        ("class", "is not a Python identifier"),
+        ("prefect_gql", "is taken by prefect-gql"),
+    ],
+)
+def test_init_refuses_unusable_package_names(tmp_path: Path, package: str, message: str) -> None:
+    with pytest.raises(CodegenError, match=message):
+        init_project(tmp_path, package)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("codegen.toml", "", "already exists; nothing written"),
+        ("pyproject.toml", "[tool.ariadne-codegen]\n", "already has [tool.ariadne-codegen]"),
+        ("pyproject.toml", "[tool.ariadne-codegen.scalars]\n", "already has"),
+        ("pyproject.toml", "[tool]\nariadne-codegen = 1\n", "cannot add [tool.ariadne-codegen]"),
+    ],
+)
+def test_init_refuses_a_configured_folder(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    with pytest.raises(CodegenError, match=re.escape(message)):
+        init_project(tmp_path, "my_queries")
+    assert [path.name for path in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_text() == text
+
+
+def test_find_config_skips_a_pyproject_without_the_table(tmp_path: Path) -> None:
+    (tmp_path / "codegen.toml").write_text("[tool.ariadne-codegen]\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    assert find_config(tmp_path / "sub") == tmp_path / "codegen.toml"
+
+
+def test_bundled_files_resolve_and_unknown_ones_are_clear_errors() -> None:
+    assert resolve_bundled("schema/prefect.graphql") is None
+    assert resolve_bundled("prefect-gql:schema.graphql") == schema_path()
+    base = resolve_bundled("prefect-gql:base_operations.py")
+    assert base is not None
+    assert (
+        base.read_text()
+        == (ROOT / "codegen" / "prefect_gql_codegen" / "base_operations.py").read_text()
+    )
+    with pytest.raises(CodegenError, match=r"unknown bundled file 'prefect-gql:nope.py'; known: "):
+        resolve_bundled("prefect-gql:nope.py")
+    with pytest.raises(CodegenError, match="unknown bundled file"):
+        resolve_bundled("prefect-gql:../pyproject.toml")
+
+
+def test_the_installed_layout_is_preferred(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    packaged_schema, packaged_queries = tmp_path / "schema.graphql", tmp_path / "queries"
+    monkeypatch.setattr(_bundled, "_PACKAGED_SCHEMA", packaged_schema)
+    monkeypatch.setattr(_bundled, "_PACKAGED_QUERIES", packaged_queries)
+    assert _bundled.schema_path() == ROOT / "schema" / "prefect.graphql"
+    assert _bundled.library_queries_path() == ROOT / "queries"
+    packaged_schema.write_text("type Query { a: Int }\n")
+    packaged_queries.mkdir()
+    assert _bundled.schema_path() == packaged_schema
+    assert _bundled.library_queries_path() == packaged_queries
+    monkeypatch.setattr(_bundled, "_REPOSITORY", tmp_path / "nowhere")
+    packaged_schema.unlink()
+    packaged_queries.rmdir()
+    with pytest.raises(FileNotFoundError, match="has no schema"):
+        _bundled.schema_path()
+    with pytest.raises(FileNotFoundError, match="has no queries"):
+        _bundled.library_queries_path()

@@ -11,7 +11,8 @@ describe operations (document, name, variables, result model); sending is delega
   plans ``yield from``: the same operation, with no I/O of its own.
 
 A result that does not match its model raises ``prefect_gql.APIResponseError``, never
-pydantic's ``ValidationError``.
+pydantic's ``ValidationError``. Optional variables the caller left out (ariadne-codegen's
+``UNSET``) are not sent, so the operation's own defaults apply.
 """
 
 from collections.abc import Callable, Generator
@@ -40,6 +41,15 @@ PlanExchange = Callable[..., Generator[Any, Any, dict[str, Any]]]
 """``(query, operation_name, variables, **options)`` -> a plan answering the ``data``."""
 
 
+def sent_variables(variables: dict[str, Any]) -> dict[str, Any]:
+    """``variables`` without the ones left ``UNSET`` (the generated ``base_model.UnsetType``).
+
+    By the class name: this file is copied next to ``base_model.py`` into each generated
+    package, and cannot import it where it is written.
+    """
+    return {name: value for name, value in variables.items() if type(value).__name__ != "UnsetType"}
+
+
 def validate_result(model: type[ResultT], data: dict[str, Any]) -> ResultT:
     """``data`` as ``model``; an answer of another shape is the API's fault, not the caller's."""
     try:
@@ -58,7 +68,9 @@ class BaseOperations:
         self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
         """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
-        return self.client.execute_operation(query, operation_name, variables, **kwargs)
+        return self.client.execute_operation(
+            query, operation_name, sent_variables(variables), **kwargs
+        )
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data
@@ -73,7 +85,7 @@ class AsyncBaseOperations:
     ) -> dict[str, Any]:
         """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
         data: dict[str, Any] = await self.client.execute_operation(
-            query, operation_name, variables, **kwargs
+            query, operation_name, sent_variables(variables), **kwargs
         )
         return data
 
@@ -89,7 +101,9 @@ class PlanBaseOperations:
         self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> Generator[Any, Any, dict[str, Any]]:
         """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
-        return (yield from self.exchange(query, operation_name, variables, **kwargs))
+        return (
+            yield from self.exchange(query, operation_name, sent_variables(variables), **kwargs)
+        )
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
         return data

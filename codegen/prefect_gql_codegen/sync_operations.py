@@ -69,7 +69,8 @@ class _StripAsync(ast.NodeTransformer):
 
 
 class _AsPlans(ast.NodeTransformer):
-    """Each method a generator: ``await x`` -> ``yield from x``; ``-> R`` -> ``Generator[Any, Any, R]``."""
+    """Each method a generator: ``await x`` -> ``yield from x``;
+    ``-> R`` -> ``Generator[Any, Any, R]``."""
 
     def visit_Await(self, node: ast.Await) -> Any:
         return ast.copy_location(ast.YieldFrom(value=self.visit(node.value)), node)
