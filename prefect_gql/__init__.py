@@ -73,6 +73,9 @@ if TYPE_CHECKING:
         ConfigurationError as ConfigurationError,
     )
     from ._exceptions import (
+        FlowRunTimeoutError as FlowRunTimeoutError,
+    )
+    from ._exceptions import (
         GraphQLErrorDetail as GraphQLErrorDetail,
     )
     from ._exceptions import (
@@ -249,6 +252,33 @@ if TYPE_CHECKING:
     from ._version import (
         __version__ as __version__,
     )
+    from ._views import (
+        FlowRunEvent as FlowRunEvent,
+    )
+    from ._views import (
+        FlowRunSummary as FlowRunSummary,
+    )
+    from ._views import (
+        FlowRunView as FlowRunView,
+    )
+    from ._views import (
+        FlowSummary as FlowSummary,
+    )
+    from ._views import (
+        FlowView as FlowView,
+    )
+    from ._views import (
+        LogLine as LogLine,
+    )
+    from ._views import (
+        StateChange as StateChange,
+    )
+    from ._views import (
+        TaskRunProgress as TaskRunProgress,
+    )
+    from ._views import (
+        TaskRunView as TaskRunView,
+    )
 
 # Module -> the public names it defines; the TYPE_CHECKING imports above say the same
 # for type checkers (tests/test_surface.py checks that the two agree).
@@ -275,6 +305,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AuthenticationError",
         "ClientError",
         "ConfigurationError",
+        "FlowRunTimeoutError",
         "GraphQLErrorDetail",
         "InvalidInputError",
         "InvalidStateError",
@@ -343,6 +374,17 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "parse_state",
     ),
     "._version": ("__version__",),
+    "._views": (
+        "FlowRunEvent",
+        "FlowRunSummary",
+        "FlowRunView",
+        "FlowSummary",
+        "FlowView",
+        "LogLine",
+        "StateChange",
+        "TaskRunProgress",
+        "TaskRunView",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 

@@ -13,6 +13,8 @@
     │   └── APITimeoutError              ... because it timed out
     ├── APIResponseError                 an answer that is not a valid GraphQL response
     │                                    (HTML error page, not JSON, missing ``data``, wrong types)
+    ├── FlowRunTimeoutError              a flow run did not finish within ``timeout``
+    │                                    (``wait_for_flow_run``; also a TimeoutError)
     ├── LogWriteError                    ``write_run_logs`` could not write some entries
     │                                    (also a ValueError, as the Prefect Client documented)
     ├── ConfigurationError               conflicting or missing settings (also a ValueError)
@@ -39,6 +41,7 @@ __all__ = [
     "AuthenticationError",
     "ClientError",
     "ConfigurationError",
+    "FlowRunTimeoutError",
     "GraphQLErrorDetail",
     "InvalidInputError",
     "InvalidStateError",
@@ -154,6 +157,15 @@ class APIResponseError(PrefectGQLError):
             f"the answer to {model_name} does not match the schema: "
             f"{describe_validation_error(err)}"
         )
+
+
+class FlowRunTimeoutError(PrefectGQLError, TimeoutError):
+    """A flow run was still unfinished when ``timeout`` ran out; ``state`` is its last state."""
+
+    def __init__(self, message: str, *, flow_run_id: str, state: object) -> None:
+        super().__init__(message)
+        self.flow_run_id = flow_run_id
+        self.state = state
 
 
 class LogWriteError(PrefectGQLError, ValueError):

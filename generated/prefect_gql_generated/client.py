@@ -34,12 +34,19 @@ from .documents import (
     GET_FLOW_RUN_INFO_GQL,
     GET_FLOW_RUN_LOGS_GQL,
     GET_FLOW_RUN_STATE_GQL,
+    GET_FLOW_RUN_VIEW_GQL,
+    GET_FLOW_VIEW_GQL,
     GET_OR_CREATE_TASK_RUN_INFO_GQL,
     GET_TASK_RUN_STATE_GQL,
+    GET_TASK_RUN_VIEW_GQL,
     GET_TASK_TAG_LIMIT_GQL,
     GET_USER_DEFAULT_TENANT_SLUG_GQL,
+    LIST_FLOW_RUN_LOGS_PAGE_GQL,
+    LIST_FLOW_RUNS_PAGE_GQL,
+    LIST_TASK_RUNS_PAGE_GQL,
     LIST_TENANT_SLUGS_GQL,
     LIST_TENANTS_BY_SLUG_GQL,
+    POLL_FLOW_RUN_GQL,
     REFRESH_TOKEN_GQL,
     REGISTER_AGENT_GQL,
     REGISTER_EDGES_GQL,
@@ -71,6 +78,7 @@ if TYPE_CHECKING:
     from .delete_project import DeleteProject
     from .delete_task_run_artifact import DeleteTaskRunArtifact
     from .delete_task_tag_limit import DeleteTaskTagLimit
+    from .enums import order_by
     from .find_project_by_name import FindProjectByName
     from .find_tenant_id import FindTenantId
     from .get_agent_config import GetAgentConfig
@@ -81,8 +89,11 @@ if TYPE_CHECKING:
     from .get_flow_run_info import GetFlowRunInfo
     from .get_flow_run_logs import GetFlowRunLogs
     from .get_flow_run_state import GetFlowRunState
+    from .get_flow_run_view import GetFlowRunView
+    from .get_flow_view import GetFlowView
     from .get_or_create_task_run_info import GetOrCreateTaskRunInfo
     from .get_task_run_state import GetTaskRunState
+    from .get_task_run_view import GetTaskRunView
     from .get_task_tag_limit import GetTaskTagLimit
     from .get_user_default_tenant_slug import GetUserDefaultTenantSlug
     from .input_types import (
@@ -115,8 +126,12 @@ if TYPE_CHECKING:
         update_task_tag_limit_input,
         write_run_logs_input,
     )
+    from .list_flow_run_logs_page import ListFlowRunLogsPage
+    from .list_flow_runs_page import ListFlowRunsPage
+    from .list_task_runs_page import ListTaskRunsPage
     from .list_tenant_slugs import ListTenantSlugs
     from .list_tenants_by_slug import ListTenantsBySlug
+    from .poll_flow_run import PollFlowRun
     from .refresh_token import RefreshToken
     from .register_agent import RegisterAgent
     from .register_edges import RegisterEdges
@@ -779,6 +794,189 @@ class AsyncOperations(AsyncBaseOperations):
         data = self.get_data(response)
         return validate_result(CreateTenant, data)
 
+    async def get_flow_run_view(
+        self, id: str, finished_states: list[str], **kwargs: Any
+    ) -> "GetFlowRunView":
+        from .get_flow_run_view import GetFlowRunView
+
+        variables: dict[str, object] = {"id": id, "finished_states": finished_states}
+        response = await self.execute(
+            query=GET_FLOW_RUN_VIEW_GQL,
+            operation_name="GetFlowRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowRunView, data)
+
+    async def get_task_run_view(self, id: str, **kwargs: Any) -> "GetTaskRunView":
+        from .get_task_run_view import GetTaskRunView
+
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=GET_TASK_RUN_VIEW_GQL,
+            operation_name="GetTaskRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetTaskRunView, data)
+
+    async def get_flow_view(self, id: str, **kwargs: Any) -> "GetFlowView":
+        from .get_flow_view import GetFlowView
+
+        variables: dict[str, object] = {"id": id}
+        response = await self.execute(
+            query=GET_FLOW_VIEW_GQL,
+            operation_name="GetFlowView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowView, data)
+
+    async def list_flow_runs_page(
+        self,
+        direction: "order_by",
+        limit: int,
+        flow_id: Union[Optional[str], "UnsetType"] = UNSET,
+        flow_name: Union[Optional[str], "UnsetType"] = UNSET,
+        project_name: Union[Optional[str], "UnsetType"] = UNSET,
+        states: Union[Optional[list[str]], "UnsetType"] = UNSET,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        until: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_before: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        id_before: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListFlowRunsPage":
+        from .list_flow_runs_page import ListFlowRunsPage
+
+        variables: dict[str, object] = {
+            "flow_id": flow_id,
+            "flow_name": flow_name,
+            "project_name": project_name,
+            "states": states,
+            "since": since,
+            "until": until,
+            "direction": direction,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "created_before": created_before,
+            "id_after": id_after,
+            "id_before": id_before,
+            "limit": limit,
+        }
+        response = await self.execute(
+            query=LIST_FLOW_RUNS_PAGE_GQL,
+            operation_name="ListFlowRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunsPage, data)
+
+    async def list_task_runs_page(
+        self,
+        flow_run_id: str,
+        limit: int,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListTaskRunsPage":
+        from .list_task_runs_page import ListTaskRunsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = await self.execute(
+            query=LIST_TASK_RUNS_PAGE_GQL,
+            operation_name="ListTaskRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListTaskRunsPage, data)
+
+    async def list_flow_run_logs_page(
+        self,
+        flow_run_id: str,
+        limit: int,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListFlowRunLogsPage":
+        from .list_flow_run_logs_page import ListFlowRunLogsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "since": since,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "cursor_timestamp": cursor_timestamp,
+            "timestamp_after": timestamp_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = await self.execute(
+            query=LIST_FLOW_RUN_LOGS_PAGE_GQL,
+            operation_name="ListFlowRunLogsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunLogsPage, data)
+
+    async def poll_flow_run(
+        self,
+        id: str,
+        finished_states: list[str],
+        log_limit: int,
+        state_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        log_cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "PollFlowRun":
+        from .poll_flow_run import PollFlowRun
+
+        variables: dict[str, object] = {
+            "id": id,
+            "finished_states": finished_states,
+            "state_cursor_timestamp": state_cursor_timestamp,
+            "state_timestamp_after": state_timestamp_after,
+            "state_id_after": state_id_after,
+            "log_cursor_created": log_cursor_created,
+            "log_created_after": log_created_after,
+            "log_cursor_timestamp": log_cursor_timestamp,
+            "log_timestamp_after": log_timestamp_after,
+            "log_id_after": log_id_after,
+            "log_limit": log_limit,
+        }
+        response = await self.execute(
+            query=POLL_FLOW_RUN_GQL,
+            operation_name="PollFlowRun",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(PollFlowRun, data)
+
 
 class Operations(BaseOperations):
     def register_agent(
@@ -1413,6 +1611,193 @@ class Operations(BaseOperations):
         )
         data = self.get_data(response)
         return validate_result(CreateTenant, data)
+
+    def get_flow_run_view(
+        self, /, id: str, finished_states: list[str], **kwargs: Any
+    ) -> "GetFlowRunView":
+        from .get_flow_run_view import GetFlowRunView
+
+        variables: dict[str, object] = {"id": id, "finished_states": finished_states}
+        response = self.execute(
+            query=GET_FLOW_RUN_VIEW_GQL,
+            operation_name="GetFlowRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowRunView, data)
+
+    def get_task_run_view(self, /, id: str, **kwargs: Any) -> "GetTaskRunView":
+        from .get_task_run_view import GetTaskRunView
+
+        variables: dict[str, object] = {"id": id}
+        response = self.execute(
+            query=GET_TASK_RUN_VIEW_GQL,
+            operation_name="GetTaskRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetTaskRunView, data)
+
+    def get_flow_view(self, /, id: str, **kwargs: Any) -> "GetFlowView":
+        from .get_flow_view import GetFlowView
+
+        variables: dict[str, object] = {"id": id}
+        response = self.execute(
+            query=GET_FLOW_VIEW_GQL,
+            operation_name="GetFlowView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowView, data)
+
+    def list_flow_runs_page(
+        self,
+        /,
+        direction: "order_by",
+        limit: int,
+        flow_id: Union[Optional[str], "UnsetType"] = UNSET,
+        flow_name: Union[Optional[str], "UnsetType"] = UNSET,
+        project_name: Union[Optional[str], "UnsetType"] = UNSET,
+        states: Union[Optional[list[str]], "UnsetType"] = UNSET,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        until: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_before: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        id_before: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListFlowRunsPage":
+        from .list_flow_runs_page import ListFlowRunsPage
+
+        variables: dict[str, object] = {
+            "flow_id": flow_id,
+            "flow_name": flow_name,
+            "project_name": project_name,
+            "states": states,
+            "since": since,
+            "until": until,
+            "direction": direction,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "created_before": created_before,
+            "id_after": id_after,
+            "id_before": id_before,
+            "limit": limit,
+        }
+        response = self.execute(
+            query=LIST_FLOW_RUNS_PAGE_GQL,
+            operation_name="ListFlowRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunsPage, data)
+
+    def list_task_runs_page(
+        self,
+        /,
+        flow_run_id: str,
+        limit: int,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListTaskRunsPage":
+        from .list_task_runs_page import ListTaskRunsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = self.execute(
+            query=LIST_TASK_RUNS_PAGE_GQL,
+            operation_name="ListTaskRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListTaskRunsPage, data)
+
+    def list_flow_run_logs_page(
+        self,
+        /,
+        flow_run_id: str,
+        limit: int,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "ListFlowRunLogsPage":
+        from .list_flow_run_logs_page import ListFlowRunLogsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "since": since,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "cursor_timestamp": cursor_timestamp,
+            "timestamp_after": timestamp_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = self.execute(
+            query=LIST_FLOW_RUN_LOGS_PAGE_GQL,
+            operation_name="ListFlowRunLogsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunLogsPage, data)
+
+    def poll_flow_run(
+        self,
+        /,
+        id: str,
+        finished_states: list[str],
+        log_limit: int,
+        state_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        log_cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> "PollFlowRun":
+        from .poll_flow_run import PollFlowRun
+
+        variables: dict[str, object] = {
+            "id": id,
+            "finished_states": finished_states,
+            "state_cursor_timestamp": state_cursor_timestamp,
+            "state_timestamp_after": state_timestamp_after,
+            "state_id_after": state_id_after,
+            "log_cursor_created": log_cursor_created,
+            "log_created_after": log_created_after,
+            "log_cursor_timestamp": log_cursor_timestamp,
+            "log_timestamp_after": log_timestamp_after,
+            "log_id_after": log_id_after,
+            "log_limit": log_limit,
+        }
+        response = self.execute(
+            query=POLL_FLOW_RUN_GQL,
+            operation_name="PollFlowRun",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(PollFlowRun, data)
 
 
 class PlanOperations(PlanBaseOperations):
@@ -2070,3 +2455,194 @@ class PlanOperations(PlanBaseOperations):
         )
         data = self.get_data(response)
         return validate_result(CreateTenant, data)
+
+    def get_flow_run_view(
+        self, /, id: str, finished_states: list[str], **kwargs: Any
+    ) -> Generator[Any, Any, "GetFlowRunView"]:
+        from .get_flow_run_view import GetFlowRunView
+
+        variables: dict[str, object] = {"id": id, "finished_states": finished_states}
+        response = yield from self.execute(
+            query=GET_FLOW_RUN_VIEW_GQL,
+            operation_name="GetFlowRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowRunView, data)
+
+    def get_task_run_view(
+        self, /, id: str, **kwargs: Any
+    ) -> Generator[Any, Any, "GetTaskRunView"]:
+        from .get_task_run_view import GetTaskRunView
+
+        variables: dict[str, object] = {"id": id}
+        response = yield from self.execute(
+            query=GET_TASK_RUN_VIEW_GQL,
+            operation_name="GetTaskRunView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetTaskRunView, data)
+
+    def get_flow_view(
+        self, /, id: str, **kwargs: Any
+    ) -> Generator[Any, Any, "GetFlowView"]:
+        from .get_flow_view import GetFlowView
+
+        variables: dict[str, object] = {"id": id}
+        response = yield from self.execute(
+            query=GET_FLOW_VIEW_GQL,
+            operation_name="GetFlowView",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(GetFlowView, data)
+
+    def list_flow_runs_page(
+        self,
+        /,
+        direction: "order_by",
+        limit: int,
+        flow_id: Union[Optional[str], "UnsetType"] = UNSET,
+        flow_name: Union[Optional[str], "UnsetType"] = UNSET,
+        project_name: Union[Optional[str], "UnsetType"] = UNSET,
+        states: Union[Optional[list[str]], "UnsetType"] = UNSET,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        until: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_before: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        id_before: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> Generator[Any, Any, "ListFlowRunsPage"]:
+        from .list_flow_runs_page import ListFlowRunsPage
+
+        variables: dict[str, object] = {
+            "flow_id": flow_id,
+            "flow_name": flow_name,
+            "project_name": project_name,
+            "states": states,
+            "since": since,
+            "until": until,
+            "direction": direction,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "created_before": created_before,
+            "id_after": id_after,
+            "id_before": id_before,
+            "limit": limit,
+        }
+        response = yield from self.execute(
+            query=LIST_FLOW_RUNS_PAGE_GQL,
+            operation_name="ListFlowRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunsPage, data)
+
+    def list_task_runs_page(
+        self,
+        /,
+        flow_run_id: str,
+        limit: int,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> Generator[Any, Any, "ListTaskRunsPage"]:
+        from .list_task_runs_page import ListTaskRunsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = yield from self.execute(
+            query=LIST_TASK_RUNS_PAGE_GQL,
+            operation_name="ListTaskRunsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListTaskRunsPage, data)
+
+    def list_flow_run_logs_page(
+        self,
+        /,
+        flow_run_id: str,
+        limit: int,
+        since: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> Generator[Any, Any, "ListFlowRunLogsPage"]:
+        from .list_flow_run_logs_page import ListFlowRunLogsPage
+
+        variables: dict[str, object] = {
+            "flow_run_id": flow_run_id,
+            "since": since,
+            "cursor_created": cursor_created,
+            "created_after": created_after,
+            "cursor_timestamp": cursor_timestamp,
+            "timestamp_after": timestamp_after,
+            "id_after": id_after,
+            "limit": limit,
+        }
+        response = yield from self.execute(
+            query=LIST_FLOW_RUN_LOGS_PAGE_GQL,
+            operation_name="ListFlowRunLogsPage",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(ListFlowRunLogsPage, data)
+
+    def poll_flow_run(
+        self,
+        /,
+        id: str,
+        finished_states: list[str],
+        log_limit: int,
+        state_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        state_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        log_cursor_created: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_created_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_cursor_timestamp: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_timestamp_after: Union[Optional[datetime], "UnsetType"] = UNSET,
+        log_id_after: Union[Optional[str], "UnsetType"] = UNSET,
+        **kwargs: Any,
+    ) -> Generator[Any, Any, "PollFlowRun"]:
+        from .poll_flow_run import PollFlowRun
+
+        variables: dict[str, object] = {
+            "id": id,
+            "finished_states": finished_states,
+            "state_cursor_timestamp": state_cursor_timestamp,
+            "state_timestamp_after": state_timestamp_after,
+            "state_id_after": state_id_after,
+            "log_cursor_created": log_cursor_created,
+            "log_created_after": log_created_after,
+            "log_cursor_timestamp": log_cursor_timestamp,
+            "log_timestamp_after": log_timestamp_after,
+            "log_id_after": log_id_after,
+            "log_limit": log_limit,
+        }
+        response = yield from self.execute(
+            query=POLL_FLOW_RUN_GQL,
+            operation_name="PollFlowRun",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(PollFlowRun, data)

@@ -22,12 +22,19 @@ __all__ = [
     "GET_FLOW_RUN_INFO_GQL",
     "GET_FLOW_RUN_LOGS_GQL",
     "GET_FLOW_RUN_STATE_GQL",
+    "GET_FLOW_RUN_VIEW_GQL",
+    "GET_FLOW_VIEW_GQL",
     "GET_OR_CREATE_TASK_RUN_INFO_GQL",
     "GET_TASK_RUN_STATE_GQL",
+    "GET_TASK_RUN_VIEW_GQL",
     "GET_TASK_TAG_LIMIT_GQL",
     "GET_USER_DEFAULT_TENANT_SLUG_GQL",
+    "LIST_FLOW_RUNS_PAGE_GQL",
+    "LIST_FLOW_RUN_LOGS_PAGE_GQL",
+    "LIST_TASK_RUNS_PAGE_GQL",
     "LIST_TENANTS_BY_SLUG_GQL",
     "LIST_TENANT_SLUGS_GQL",
+    "POLL_FLOW_RUN_GQL",
     "REFRESH_TOKEN_GQL",
     "REGISTER_AGENT_GQL",
     "REGISTER_EDGES_GQL",
@@ -455,5 +462,253 @@ mutation CreateTenant($input: create_tenant_input!) {
   create_tenant(input: $input) {
     id
   }
+}
+"""
+
+GET_FLOW_RUN_VIEW_GQL = """
+query GetFlowRunView($id: uuid!, $finished_states: [String!]!) {
+  flow_run_by_pk(id: $id) {
+    ...FlowRunSummaryFields
+    states(order_by: [{timestamp: asc}, {id: asc}]) {
+      ...StateHistoryFields
+    }
+    task_runs_aggregate {
+      aggregate {
+        count
+      }
+    }
+    finished_task_runs: task_runs_aggregate(where: {state: {_in: $finished_states}}) {
+      aggregate {
+        count
+      }
+    }
+  }
+}
+
+fragment FlowRunSummaryFields on flow_run {
+  id
+  name
+  flow_id
+  labels
+  parameters
+  context
+  run_config
+  version
+  serialized_state
+  created
+  updated
+  scheduled_start_time
+  start_time
+  end_time
+  flow {
+    id
+    name
+    version
+    project {
+      id
+      name
+    }
+  }
+}
+
+fragment StateHistoryFields on flow_run_state {
+  id
+  timestamp
+  version
+  serialized_state
+}
+"""
+
+GET_TASK_RUN_VIEW_GQL = """
+query GetTaskRunView($id: uuid!) {
+  task_run_by_pk(id: $id) {
+    ...TaskRunViewFields
+  }
+}
+
+fragment TaskRunViewFields on task_run {
+  id
+  name
+  flow_run_id
+  map_index
+  version
+  serialized_state
+  created
+  start_time
+  end_time
+  task {
+    id
+    slug
+    name
+  }
+}
+"""
+
+GET_FLOW_VIEW_GQL = """
+query GetFlowView($id: uuid!) {
+  flow_by_pk(id: $id) {
+    id
+    name
+    version
+    description
+    archived
+    core_version
+    created
+    parameters
+    run_config
+    settings
+    is_schedule_active
+    flow_group {
+      id
+      labels
+    }
+    project {
+      id
+      name
+    }
+    tasks_aggregate {
+      aggregate {
+        count
+      }
+    }
+  }
+}
+"""
+
+LIST_FLOW_RUNS_PAGE_GQL = """
+query ListFlowRunsPage($flow_id: uuid, $flow_name: String, $project_name: String, $states: [String!], $since: timestamptz, $until: timestamptz, $direction: order_by!, $cursor_created: timestamptz, $created_after: timestamptz, $created_before: timestamptz, $id_after: uuid, $id_before: uuid, $limit: Int!) {
+  flow_run(
+    where: {flow_id: {_eq: $flow_id}, flow: {name: {_eq: $flow_name}, project: {name: {_eq: $project_name}}}, state: {_in: $states}, created: {_gte: $since, _lt: $until}, _or: [{created: {_gt: $created_after, _lt: $created_before}}, {created: {_eq: $cursor_created}, id: {_gt: $id_after, _lt: $id_before}}]}
+    order_by: [{created: $direction}, {id: $direction}]
+    limit: $limit
+  ) {
+    ...FlowRunSummaryFields
+  }
+}
+
+fragment FlowRunSummaryFields on flow_run {
+  id
+  name
+  flow_id
+  labels
+  parameters
+  context
+  run_config
+  version
+  serialized_state
+  created
+  updated
+  scheduled_start_time
+  start_time
+  end_time
+  flow {
+    id
+    name
+    version
+    project {
+      id
+      name
+    }
+  }
+}
+"""
+
+LIST_TASK_RUNS_PAGE_GQL = """
+query ListTaskRunsPage($flow_run_id: uuid!, $cursor_created: timestamptz, $created_after: timestamptz, $id_after: uuid, $limit: Int!) {
+  task_run(
+    where: {flow_run_id: {_eq: $flow_run_id}, _or: [{created: {_gt: $created_after}}, {created: {_eq: $cursor_created}, id: {_gt: $id_after}}]}
+    order_by: [{created: asc}, {id: asc}]
+    limit: $limit
+  ) {
+    ...TaskRunViewFields
+  }
+}
+
+fragment TaskRunViewFields on task_run {
+  id
+  name
+  flow_run_id
+  map_index
+  version
+  serialized_state
+  created
+  start_time
+  end_time
+  task {
+    id
+    slug
+    name
+  }
+}
+"""
+
+LIST_FLOW_RUN_LOGS_PAGE_GQL = """
+query ListFlowRunLogsPage($flow_run_id: uuid!, $since: timestamptz, $cursor_created: timestamptz, $created_after: timestamptz, $cursor_timestamp: timestamptz, $timestamp_after: timestamptz, $id_after: uuid, $limit: Int!) {
+  log(
+    where: {flow_run_id: {_eq: $flow_run_id}, timestamp: {_gte: $since}, _or: [{created: {_gt: $created_after}}, {created: {_eq: $cursor_created}, timestamp: {_gt: $timestamp_after}}, {created: {_eq: $cursor_created}, timestamp: {_eq: $cursor_timestamp}, id: {_gt: $id_after}}]}
+    order_by: [{created: asc}, {timestamp: asc}, {id: asc}]
+    limit: $limit
+  ) {
+    ...LogLineFields
+  }
+}
+
+fragment LogLineFields on log {
+  id
+  created
+  timestamp
+  level
+  name
+  message
+  task_run_id
+}
+"""
+
+POLL_FLOW_RUN_GQL = """
+query PollFlowRun($id: uuid!, $finished_states: [String!]!, $state_cursor_timestamp: timestamptz, $state_timestamp_after: timestamptz, $state_id_after: uuid, $log_cursor_created: timestamptz, $log_created_after: timestamptz, $log_cursor_timestamp: timestamptz, $log_timestamp_after: timestamptz, $log_id_after: uuid, $log_limit: Int!) {
+  flow_run_by_pk(id: $id) {
+    version
+    serialized_state
+    states(
+      where: {_or: [{timestamp: {_gt: $state_timestamp_after}}, {timestamp: {_eq: $state_cursor_timestamp}, id: {_gt: $state_id_after}}]}
+      order_by: [{timestamp: asc}, {id: asc}]
+    ) {
+      ...StateHistoryFields
+    }
+    task_runs_aggregate {
+      aggregate {
+        count
+      }
+    }
+    finished_task_runs: task_runs_aggregate(where: {state: {_in: $finished_states}}) {
+      aggregate {
+        count
+      }
+    }
+    logs(
+      where: {_or: [{created: {_gt: $log_created_after}}, {created: {_eq: $log_cursor_created}, timestamp: {_gt: $log_timestamp_after}}, {created: {_eq: $log_cursor_created}, timestamp: {_eq: $log_cursor_timestamp}, id: {_gt: $log_id_after}}]}
+      order_by: [{created: asc}, {timestamp: asc}, {id: asc}]
+      limit: $log_limit
+    ) {
+      ...LogLineFields
+    }
+  }
+}
+
+fragment LogLineFields on log {
+  id
+  created
+  timestamp
+  level
+  name
+  message
+  task_run_id
+}
+
+fragment StateHistoryFields on flow_run_state {
+  id
+  timestamp
+  version
+  serialized_state
 }
 """

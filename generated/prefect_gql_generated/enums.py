@@ -11,3 +11,12 @@ class log_level(str, Enum):
     ERROR = "ERROR"
     INFO = "INFO"
     WARNING = "WARNING"
+
+
+class order_by(str, Enum):
+    asc = "asc"
+    asc_nulls_first = "asc_nulls_first"
+    asc_nulls_last = "asc_nulls_last"
+    desc = "desc"
+    desc_nulls_first = "desc_nulls_first"
+    desc_nulls_last = "desc_nulls_last"

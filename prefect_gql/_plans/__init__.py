@@ -10,11 +10,18 @@ from .raw import RawMethods
 from .records import RecordMethods
 from .task_runs import TaskRunMethods
 from .tenants import TenantMethods
+from .views import ViewMethods
 
 __all__ = ["ClientMethods"]
 
 
 class ClientMethods(
-    TenantMethods, ProjectMethods, FlowRunMethods, TaskRunMethods, RecordMethods, RawMethods
+    TenantMethods,
+    ProjectMethods,
+    FlowRunMethods,
+    TaskRunMethods,
+    RecordMethods,
+    RawMethods,
+    ViewMethods,
 ):
     """Every documented method of ``Client`` and ``AsyncClient``."""

@@ -158,19 +158,16 @@ ACKNOWLEDGED_WRITER = textwrap.dedent(
 
 def test_nothing_acknowledged_is_lost_when_the_process_is_killed(tmp_path: Path) -> None:
     db = tmp_path / "killed.sqlite"
-    writer = subprocess.Popen(  # noqa: S603 - this interpreter, our own script
-        [sys.executable, "-c", ACKNOWLEDGED_WRITER, str(db)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert writer.stdout is not None
     acknowledged = -1
-    for line in writer.stdout:
-        acknowledged = int(line)
-        if acknowledged >= 200:
-            break
-    writer.kill()
-    writer.wait()
+    with subprocess.Popen(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", ACKNOWLEDGED_WRITER, str(db)], stdout=subprocess.PIPE, text=True
+    ) as writer:
+        assert writer.stdout is not None
+        for line in writer.stdout:
+            acknowledged = int(line)
+            if acknowledged >= 200:
+                break
+        writer.kill()
     store = Store(str(db))
     try:
         names = {row["name"] for row in store.rows("project")}
