@@ -245,6 +245,9 @@ def check(config: Path | None) -> None:
     click.echo(f"queries valid; {package.name} is fresh")
 
 
+from . import _cli_runs  # noqa: E402, F401 - registers flow-runs, logs, run, query, auth
+
+
 def main() -> None:
     """Console entry point (``[project.scripts] prefect-gql``)."""
     app(prog_name="prefect-gql")
