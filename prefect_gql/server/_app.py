@@ -34,15 +34,14 @@ from starlette.routing import Route
 
 from ._auth import INTROSPECTION_FIELDS, USER_ONLY_FIELDS, AuthConfig, Credentials, bearer_token
 from ._context import RequestContext, context_of
+from ._documents import Documents
 from ._errors import APIError, ForbiddenError, UnauthenticatedError
 from ._limits import (
     MAX_CONCURRENT_EXECUTIONS,
     BudgetedExecutionContext,
     RequestRefusedError,
     decode_operation,
-    limit_rules,
     read_body,
-    validate_within_limits,
 )
 from ._registry import DEFAULT_TENANT_ID, Registry
 from ._schema import build_schema
@@ -102,6 +101,7 @@ class _PrefectHTTPHandler(GraphQLHTTPHandler):
         super().__init__()
         self._api = api
         self._workers = anyio.CapacityLimiter(MAX_CONCURRENT_EXECUTIONS)
+        self._documents = Documents(_schema())
 
     async def graphql_http_server(self, request: Request) -> Response:
         try:
@@ -119,12 +119,13 @@ class _PrefectHTTPHandler(GraphQLHTTPHandler):
         except RequestRefusedError as refused:
             return _refusal(refused)
         assert self.schema is not None, "ariadne configures the handler with the schema"
+        document = self._documents.for_request()
         _, result = graphql_sync(
             self.schema,
             data,
             context_value=self._api.request_context(request),
-            query_validator=validate_within_limits,
-            validation_rules=limit_rules,
+            query_parser=document.parse,
+            query_validator=document.validate,
             debug=self.debug,
             logger=self.logger,
             error_formatter=self.error_formatter,

@@ -65,7 +65,8 @@ __all__ = [
     "QueryBudgetExceededError",
     "RequestRefusedError",
     "decode_operation",
-    "limit_rules",
+    "longest_list",
+    "own_rules",
     "read_body",
     "validate_within_limits",
 ]
@@ -282,17 +283,17 @@ def _nullable(type_: Any) -> Any:
     return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
 
 
-def _longest_list(value: Any, type_: GraphQLInputType) -> int:
+def longest_list(value: Any, type_: GraphQLInputType) -> int:
     """The length of the longest GraphQL list in ``value`` (lists inside a JSON scalar
     are data, not arguments, and do not count)."""
     nullable = _nullable(type_)
     if isinstance(nullable, GraphQLList):
         items = value if isinstance(value, list) else [value]
-        return max([len(items), *(_longest_list(item, nullable.of_type) for item in items)])
+        return max([len(items), *(longest_list(item, nullable.of_type) for item in items)])
     if isinstance(nullable, GraphQLInputObjectType) and isinstance(value, dict):
         return max(
             (
-                _longest_list(member, nullable.fields[name].type)
+                longest_list(member, nullable.fields[name].type)
                 for name, member in value.items()
                 if name in nullable.fields
             ),
@@ -318,18 +319,16 @@ def _list_rule(variables: Mapping[str, Any]) -> type[ValidationRule]:
             if (
                 name in variables
                 and is_input_type(type_)
-                and _longest_list(variables[name], type_) > MAX_LIST_LENGTH  # type: ignore[arg-type]
+                and longest_list(variables[name], type_) > MAX_LIST_LENGTH  # type: ignore[arg-type]
             ):
                 self.report_error(_list_too_long(f"a list in variable ${name}", node))
 
     return ListLengthRule
 
 
-def limit_rules(
-    context: Any, document: DocumentNode, data: Mapping[str, Any]
-) -> list[type[ValidationRule]]:
-    """ariadne's ``validation_rules``: the limits, for this request's variables."""
-    return [_ShapeRule, _list_rule(data.get("variables") or {})]
+def own_rules(variables: Mapping[str, Any]) -> list[type[ValidationRule]]:
+    """The limits as validation rules, for a request's variables."""
+    return [_ShapeRule, _list_rule(variables)]
 
 
 def validate_within_limits(
