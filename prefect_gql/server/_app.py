@@ -26,19 +26,19 @@ from ariadne import graphql_sync
 from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.format_error import format_error
-from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError, GraphQLFieldResolver, GraphQLResolveInfo, GraphQLSchema
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._auth import INTROSPECTION_FIELDS, USER_ONLY_FIELDS, AuthConfig, Credentials, bearer_token
+from ._auth import USER_ONLY_FIELDS, AuthConfig, Credentials, bearer_token
 from ._context import RequestContext, context_of
 from ._documents import Documents
 from ._errors import APIError, ForbiddenError, UnauthenticatedError
+from ._execution import ServerExecutionContext
 from ._limits import (
     MAX_CONCURRENT_EXECUTIONS,
-    BudgetedExecutionContext,
     RequestRefusedError,
     decode_operation,
     read_body,
@@ -129,8 +129,7 @@ class _PrefectHTTPHandler(GraphQLHTTPHandler):
             debug=self.debug,
             logger=self.logger,
             error_formatter=self.error_formatter,
-            middleware=[_require_credentials],
-            execution_context_class=BudgetedExecutionContext,
+            execution_context_class=ServerExecutionContext,
         )
         executed = result.get("data") is not None or any(
             "path" in error for error in result.get("errors", [])
@@ -143,24 +142,42 @@ def _refusal(refused: RequestRefusedError) -> Response:
     return JSONResponse(refused.body(), status_code=refused.status)
 
 
-def _require_credentials(resolve: Any, obj: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+def _check_caller(info: GraphQLResolveInfo) -> None:
     """Token mode: each root field needs a caller, one allowed to ask for that field."""
-    if info.path.prev is None and info.field_name not in INTROSPECTION_FIELDS:
-        ctx = context_of(info)
-        if ctx.principal is None:
-            if ctx.credentials.required:
-                raise UnauthenticatedError
-        elif not ctx.principal.may_call(info.field_name):
+    ctx = context_of(info)
+    if ctx.principal is None:
+        if ctx.credentials.required:
             raise UnauthenticatedError
-        elif info.field_name in USER_ONLY_FIELDS and not ctx.principal.is_user:
-            raise ForbiddenError(f"{info.field_name} needs a USER API token")
-    return resolve(obj, info, **arguments)
+    elif not ctx.principal.may_call(info.field_name):
+        raise UnauthenticatedError
+    elif info.field_name in USER_ONLY_FIELDS and not ctx.principal.is_user:
+        raise ForbiddenError(f"{info.field_name} needs a USER API token")
+
+
+def _guarded(resolve: GraphQLFieldResolver) -> GraphQLFieldResolver:
+    def guarded(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        _check_caller(info)
+        return resolve(source, info, **arguments)
+
+    return guarded
+
+
+def _require_credentials(schema: GraphQLSchema) -> None:
+    """Checks the caller in each root field's resolver (introspection's ``__schema``,
+    ``__type`` and ``__typename`` are not among them and need no caller); a resolver
+    wrapped once, not a middleware called for every field of every row."""
+    for root in (schema.query_type, schema.mutation_type):
+        for field in root.fields.values() if root is not None else ():
+            assert field.resolve is not None, "_schema serves every field"
+            field.resolve = _guarded(field.resolve)
 
 
 @cache
 def _schema() -> GraphQLSchema:
     """Built once per process: resolvers keep no state, the request context does."""
-    return build_schema()
+    schema = build_schema()
+    _require_credentials(schema)
+    return schema
 
 
 class LocalAPI:

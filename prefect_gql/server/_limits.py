@@ -392,6 +392,22 @@ class BudgetedExecutionContext(ExecutionContext):
                 )
         return super().execute_field(parent_type, source, field_nodes, path)
 
+    def _spend(self, fields: int) -> bool:
+        """Takes ``fields`` from the budget at once, for fields completed without
+        ``execute_field``; False, taking nothing, when they do not fit in what is left
+        or the deadline has passed (``execute_field`` then finds which field is over)."""
+        if self._fields_left is None:
+            return True
+        if self._fields_left < fields or time.monotonic() > self._deadline:
+            return False
+        self._fields_left -= fields
+        return True
+
+    def _refund(self, fields: int) -> None:
+        """Gives back what ``_spend`` took, for fields that will be executed after all."""
+        if self._fields_left is not None:
+            self._fields_left += fields
+
     def handle_field_error(
         self, error: GraphQLError, return_type: GraphQLOutputType, path: Path
     ) -> None:

@@ -9,6 +9,7 @@ validates gets an answer.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -33,7 +34,7 @@ from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
 
-__all__ = ["build_schema", "load_sdl"]
+__all__ = ["build_schema", "load_sdl", "read_or_empty"]
 
 PACKAGED_SCHEMA = "schema.graphql"
 REPOSITORY_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "prefect.graphql"
@@ -66,9 +67,16 @@ def _parse_timestamp(value: Any) -> str:
         raise ValueError(f"invalid ISO-8601 timestamp {value!r}") from err
 
 
+_STORED_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00")
+"""The form the store keeps timestamps in (``normalize_timestamp``)."""
+
+
 def _serialize_timestamp(value: Any) -> str:
     """Timestamps go out timezone-aware, in UTC, as Hasura writes them (microseconds
-    only when there are some)."""
+    only when there are some). A timestamp in the store's form is rewritten as text
+    (rows are read thousands at a time); any other is parsed."""
+    if isinstance(value, str) and _STORED_TIMESTAMP.fullmatch(value):
+        return value[:19] + value[26:] if value.endswith(".000000+00:00") else value
     try:
         return datetime.fromisoformat(normalize_timestamp(value)).isoformat()
     except ValueError:
@@ -95,7 +103,8 @@ def _empty(return_type: GraphQLOutputType) -> Any:
     return None
 
 
-def _read_or_empty(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+def read_or_empty(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+    """The resolver of every stored column: the row's value, or the field's empty value."""
     value = source.get(info.field_name) if isinstance(source, Mapping) else None
     return _empty(info.return_type) if value is None else value
 
@@ -105,7 +114,7 @@ def _serve_unbound_fields(schema: GraphQLSchema) -> None:
         if isinstance(named_type, GraphQLObjectType) and not named_type.name.startswith("__"):
             for schema_field in named_type.fields.values():
                 if schema_field.resolve is None:
-                    schema_field.resolve = _read_or_empty
+                    schema_field.resolve = read_or_empty
 
 
 def _use_graphql_core_enum_parsing(schema: GraphQLSchema) -> None:
