@@ -444,7 +444,8 @@ class State(_WireModel):
         return isinstance(self, Skipped)
 
     def is_scheduled(self) -> bool:
-        return isinstance(self, Scheduled)
+        """Scheduled, or Queued (waiting to start again), as Prefect answers."""
+        return isinstance(self, Scheduled | Queued)
 
     def is_retrying(self) -> bool:
         return isinstance(self, Retrying)

@@ -137,25 +137,7 @@ def test_every_prefect_state_converts_to_the_json_prefect_sends(
     assert converted.to_wire() == wire(theirs)
 
 
-def predicate_cases() -> list[Any]:
-    cases: list[Any] = []
-    for cls in prefect_state_classes():
-        marks = (
-            [
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="prefect_gql's State.is_scheduled() leaves out Queued, which "
-                    "Prefect's is_scheduled() includes (isinstance(self, (Scheduled, Queued)))",
-                )
-            ]
-            if cls is prefect_state.Queued
-            else []
-        )
-        cases.append(pytest.param(cls, marks=marks, id=cls.__name__))
-    return cases
-
-
-@pytest.mark.parametrize("cls", predicate_cases())
+@pytest.mark.parametrize("cls", prefect_state_classes(), ids=lambda cls: cls.__name__)
 def test_converted_states_answer_the_is_predicates_as_prefects_do(
     cls: type[prefect_state.State],
 ) -> None:

@@ -146,7 +146,7 @@ EXPECTED_PREDICATES = {
     "TimedOut": {"is_finished", "is_failed"},
     "TriggerFailed": {"is_finished", "is_failed"},
     "ValidationFailed": {"is_finished", "is_failed"},
-    "Queued": {"is_meta_state", "is_queued"},
+    "Queued": {"is_meta_state", "is_queued", "is_scheduled"},
     "Submitted": {"is_meta_state", "is_submitted"},
     "ClientFailed": {"is_meta_state"},
 }
