@@ -67,6 +67,12 @@ if TYPE_CHECKING:
         AuthenticationError as AuthenticationError,
     )
     from ._exceptions import (
+        AuthorizationError as AuthorizationError,
+    )
+    from ._exceptions import (
+        BadRequestError as BadRequestError,
+    )
+    from ._exceptions import (
         ClientError as ClientError,
     )
     from ._exceptions import (
@@ -116,6 +122,21 @@ if TYPE_CHECKING:
     )
     from ._flow import (
         decompress_flow as decompress_flow,
+    )
+    from ._graphql_dsl import (
+        EnumValue as EnumValue,
+    )
+    from ._graphql_dsl import (
+        GraphQLResult as GraphQLResult,
+    )
+    from ._graphql_dsl import (
+        LiteralSetValue as LiteralSetValue,
+    )
+    from ._graphql_dsl import (
+        parse_graphql as parse_graphql,
+    )
+    from ._graphql_dsl import (
+        with_args as with_args,
     )
     from ._models import (
         FlowRunInfo as FlowRunInfo,
@@ -303,6 +324,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "APIStatusError",
         "APITimeoutError",
         "AuthenticationError",
+        "AuthorizationError",
+        "BadRequestError",
         "ClientError",
         "ConfigurationError",
         "FlowRunTimeoutError",
@@ -322,6 +345,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "TaskSpec",
         "compress_flow",
         "decompress_flow",
+    ),
+    "._graphql_dsl": (
+        "EnumValue",
+        "GraphQLResult",
+        "LiteralSetValue",
+        "parse_graphql",
+        "with_args",
     ),
     "._models": (
         "FlowRunInfo",

@@ -22,22 +22,42 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from prefect_gql_generated.documents import REFRESH_TOKEN_GQL
+from prefect_gql_generated.documents import REFRESH_TOKEN_GQL, SWITCH_TENANT_GQL
 from prefect_gql_generated.fragments import AuthTokens
 from prefect_gql_generated.refresh_token import RefreshToken
+from prefect_gql_generated.switch_tenant import SwitchTenant
 from pydantic import SecretStr, ValidationError
 
 from ._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
+from ._limits import bound_response
 from ._responses import error_details, is_unauthenticated, parse_graphql_response
 
 if TYPE_CHECKING:
     import anyio
 
-__all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState"]
+__all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState", "check_credential"]
 
 REFRESH_WINDOW = timedelta(seconds=30)
 EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"  # noqa: S105 - a key name, no secret
 """Set on a request whose ``Authorization`` was chosen by the caller (``token=``)."""
+
+
+def credential_problem(value: str) -> str | None:
+    """Why ``value`` cannot be sent as a bearer token, or ``None`` (never quotes it)."""
+    if not value:
+        return "it is empty"
+    if any(char.isspace() for char in value):
+        return "it contains white space (a trailing newline or space from a file or paste?)"
+    if not all("!" <= char <= "~" for char in value):
+        return "it contains a character that is not printable ASCII"
+    return None
+
+
+def check_credential(secret: SecretStr | None, setting: str) -> None:
+    """Refuse, when configured, a credential no request could carry (naming the setting)."""
+    problem = credential_problem(secret.get_secret_value()) if secret is not None else None
+    if problem is not None:
+        raise ConfigurationError(f"{setting} is not a usable credential: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +106,9 @@ class TokenState:
         self.api_token = api_token
         self.tenant_id = tenant_id
         self.tenant_tokens: TenantTokens | None = None
+        self.login_pending = False
+        """0.12: the settings file named an active tenant; log in to it before the first
+        request, as 0.12's constructor did."""
 
     def __repr__(self) -> str:
         kind = "api_key" if self.api_key else "api_token" if self.api_token else "none"
@@ -113,6 +136,40 @@ class TokenState:
         if self.api_key is not None and self.tenant_id:
             headers["X-PREFECT-TENANT-ID"] = self.tenant_id
         return headers
+
+    def needs_login(self) -> bool:
+        return self.login_pending and self.api_token is not None and self.tenant_id is not None
+
+    def login_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
+        assert self.api_token is not None
+        request = httpx.Request(
+            "POST",
+            url,
+            json={
+                "query": SWITCH_TENANT_GQL,
+                "operationName": "SwitchTenant",
+                "variables": {"input": {"tenant_id": self.tenant_id}},
+            },
+            headers={
+                **extra_headers,
+                "Authorization": f"Bearer {self.api_token.get_secret_value()}",
+            },
+        )
+        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
+        return request
+
+    def apply_login_response(self, response: httpx.Response) -> None:
+        """Keep the tenant's tokens, or raise ``AuthenticationError`` (unchained, as refresh)."""
+        self.login_pending = False
+        try:
+            data = parse_graphql_response(response, "SwitchTenant")
+            payload = SwitchTenant.model_validate(data).switch_tenant
+        except (PrefectGQLError, ValidationError):
+            raise AuthenticationError(
+                f"logging in to the active tenant {self.tenant_id} of the saved API token "
+                f"failed (HTTP {response.status_code}); log in with login_to_tenant"
+            ) from None
+        self.tenant_tokens = tokens_from_payload(payload)
 
     def needs_refresh(self, now: datetime | None = None) -> bool:
         """True when the access token expires within ``REFRESH_WINDOW`` and can be refreshed."""
@@ -226,17 +283,26 @@ class PrefectAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
         if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
-            yield request
+            response = yield request
+            bound_response(response).read()
             return
+        if self._state.needs_login():
+            with self._sync_lock:
+                if self._state.needs_login():
+                    logged_in = yield self._state.login_request(
+                        self._refresh_url, self._extra_headers
+                    )
+                    bound_response(logged_in).read()
+                    self._state.apply_login_response(logged_in)
         for attempt in (1, 2):
             if self._state.needs_refresh():
                 with self._sync_lock:
                     if self._state.needs_refresh():
                         refreshed = yield self._refresh_request()
-                        refreshed.read()
+                        bound_response(refreshed).read()
                         self._state.apply_refresh_response(refreshed)
             response = yield self._authorize(request)
-            response.read()
+            bound_response(response).read()
             if attempt == 2 or not self._should_retry_rejected(request, response):
                 return
 
@@ -244,16 +310,25 @@ class PrefectAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
-            yield request
+            response = yield request
+            await bound_response(response).aread()
             return
+        if self._state.needs_login():
+            async with self._refresh_lock():
+                if self._state.needs_login():
+                    logged_in = yield self._state.login_request(
+                        self._refresh_url, self._extra_headers
+                    )
+                    await bound_response(logged_in).aread()
+                    self._state.apply_login_response(logged_in)
         for attempt in (1, 2):
             if self._state.needs_refresh():
                 async with self._refresh_lock():
                     if self._state.needs_refresh():
                         refreshed = yield self._refresh_request()
-                        await refreshed.aread()
+                        await bound_response(refreshed).aread()
                         self._state.apply_refresh_response(refreshed)
             response = yield self._authorize(request)
-            await response.aread()
+            await bound_response(response).aread()
             if attempt == 2 or not self._should_retry_rejected(request, response):
                 return

@@ -15,8 +15,8 @@ import httpx
 from prefect_gql_generated.client import AsyncOperations, Operations
 from pydantic import SecretStr
 
-from ._auth import PrefectAuth, TokenState
-from ._constants import DEFAULT_CORE_VERSION, DEFAULT_TIMEOUT
+from ._auth import PrefectAuth, TokenState, check_credential
+from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from ._core import AfterHook, ClientConfig, Plan
 from ._disk import (
     load_api_token_settings,
@@ -45,6 +45,18 @@ def _timeout(value: float | httpx.Timeout | None, default: float | None) -> http
     return DEFAULT_TIMEOUT
 
 
+def _positive(value: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"{what} must be a positive integer, got {value!r}")
+    return value
+
+
+def _positive_or_none(value: float | None, what: str) -> float | None:
+    if value is not None and (isinstance(value, bool) or not value > 0):
+        raise ConfigurationError(f"{what} must be a positive number of seconds or None")
+    return value
+
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 OperationsT = TypeVar("OperationsT", Operations, AsyncOperations)
 
@@ -70,6 +82,8 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         core_version: str = DEFAULT_CORE_VERSION,
         headers: Mapping[str, str] | None = None,
         http_client: HttpT | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+        max_response_size: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if api_key is not None and api_token is not None:
             raise ConfigurationError(
@@ -100,6 +114,8 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
                 tenant = tenant or stored.get("tenant_id")
         if tenant is not None:
             tenant = valid_uuid(tenant, "tenant_id")
+        check_credential(key, "api_key (argument, PREFECT__CLOUD__API_KEY or auth.toml)")
+        check_credential(token, "api_token (argument or PREFECT__CLOUD__AUTH_TOKEN)")
         if max_retries is not None and max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
         self._config = ClientConfig(
@@ -112,14 +128,18 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
             timeout=_timeout(timeout, settings.cloud.request_timeout),
             headers=dict(headers or {}),
             ui_endpoint=settings.server.ui.endpoint,
+            deadline=_positive_or_none(deadline, "deadline"),
+            max_response_bytes=_positive(max_response_size, "max_response_size"),
         )
         if key is None and token is None and settings.backend == "cloud":
             stored_token, active_tenant = load_api_token_settings(
                 self._config.home_dir, self._config.api_server
             )
             if stored_token is not None:
+                check_credential(stored_token, f"the api_token saved for {server}")
                 self._config.tokens.api_token = stored_token
                 self._config.tokens.tenant_id = active_tenant
+                self._config.tokens.login_pending = active_tenant is not None
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http_client()
         self._auth = PrefectAuth(
@@ -164,13 +184,22 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         return self._config.timeout
 
     def with_options(
-        self, *, max_retries: int | None = None, timeout: float | httpx.Timeout | None = None
+        self,
+        *,
+        max_retries: int | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        deadline: float | None = None,
+        max_response_size: int | None = None,
     ) -> Self:
         """A client sharing this one's connections and login, with other retry/timeout settings.
 
         ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only.
         """
         changes: dict[str, Any] = {}
+        if deadline is not None:
+            changes["deadline"] = _positive_or_none(deadline, "deadline")
+        if max_response_size is not None:
+            changes["max_response_bytes"] = _positive(max_response_size, "max_response_size")
         if max_retries is not None:
             if max_retries < 0:
                 raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")

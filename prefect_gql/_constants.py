@@ -12,12 +12,14 @@ import httpx
 __all__ = [
     "CACHED_STATES_LIMIT",
     "DEFAULT_CORE_VERSION",
+    "DEFAULT_DEADLINE",
     "DEFAULT_LIMITS",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "INITIAL_RETRY_DELAY",
     "LOG_BATCH_SIZE",
+    "MAX_RESPONSE_BYTES",
     "MAX_RETRY_AFTER",
     "MAX_RETRY_DELAY",
     "QUEUE_INTERVAL",
@@ -35,6 +37,12 @@ MAX_RETRY_AFTER = 60.0
 """Cap on a server's ``Retry-After``."""
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+"""Per phase of one attempt (connect, write, each read); one attempt, body included, also
+ends once the longest of them has passed."""
+DEFAULT_DEADLINE = 120.0
+"""Seconds one method call may take in all: every attempt, retry wait and body read."""
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""The largest answer read into memory; a larger one is an ``APIResponseError``."""
 DEFAULT_MAX_CONNECTIONS = 20
 """Connections a client opens at most; all are kept alive, so bursts reuse them."""
 DEFAULT_LIMITS = httpx.Limits(

@@ -20,6 +20,7 @@ Signature and docstring are the plan's, minus its first (``config``) parameter.
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -30,6 +31,7 @@ import httpx
 from prefect_gql_generated.client import PlanOperations
 
 from ._auth import TokenState
+from ._constants import DEFAULT_DEADLINE, MAX_RESPONSE_BYTES
 from ._exceptions import PrefectGQLError
 from ._retry import RetryPolicy
 from ._types import Backend
@@ -130,6 +132,17 @@ class ClientConfig:
     headers: dict[str, str] = field(default_factory=dict)
     ui_endpoint: str = "http://localhost:8080"
     """The Prefect Server UI, for links (``server.ui.endpoint``)."""
+    deadline: float | None = DEFAULT_DEADLINE
+    """Seconds one method call may take in all (``None``: no bound beyond the timeouts)."""
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    call_deadline: float | None = None
+    """``time.monotonic()`` by which the current call must end; set per call."""
+
+    def for_call(self) -> ClientConfig:
+        """This configuration with the deadline of a call starting now."""
+        if self.deadline is None:
+            return self
+        return replace(self, call_deadline=time.monotonic() + self.deadline)
 
     def with_changes(self, **changes: Any) -> ClientConfig:
         return replace(self, **changes)
@@ -202,7 +215,7 @@ class ClientMethod(Generic[P, T_co]):
         after = self._after
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            return client._run(plan(client._config, *args, **kwargs), after)
+            return client._run(plan(client._config.for_call(), *args, **kwargs), after)
 
         method.__name__ = self.__name__
         method.__qualname__ = f"{owner.__name__}.{self.__name__}"
@@ -213,13 +226,25 @@ class ClientMethod(Generic[P, T_co]):
 
 class ClientStream(Generic[P, T_co]):
     """A streaming plan as a method: ``Client.x(...)`` is an iterator of its items,
-    ``AsyncClient.x(...)`` an async iterator. The plan emits items with ``Emit``."""
+    ``AsyncClient.x(...)`` an async iterator. The plan emits items with ``Emit``.
 
-    def __init__(self, plan: Callable[Concatenate[ClientConfig, P], Stream]) -> None:
+    ``item`` names the items' type (a class, or a function returning it for a union),
+    which a streaming plan's own return type does not carry.
+    """
+
+    def __init__(
+        self, plan: Callable[Concatenate[ClientConfig, P], Stream], item: Callable[..., T_co]
+    ) -> None:
         self._plan = plan
         self.__doc__ = plan.__doc__
         self.__name__ = plan.__name__
         self.__wrapped__ = plan
+        plan_signature = inspect.signature(plan)
+        returns = inspect.signature(item).return_annotation if inspect.isfunction(item) else None
+        self._method_signature = plan_signature.replace(
+            parameters=list(plan_signature.parameters.values())[1:],
+            return_annotation=f"Iterator[{returns or getattr(item, '__name__', item)}]",
+        )
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
@@ -240,4 +265,5 @@ class ClientStream(Generic[P, T_co]):
         method.__name__ = self.__name__
         method.__qualname__ = f"{owner.__name__}.{self.__name__}"
         method.__doc__ = self.__doc__
+        method.__signature__ = self._method_signature  # type: ignore[attr-defined]
         return method

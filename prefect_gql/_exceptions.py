@@ -3,12 +3,17 @@
 ::
 
     PrefectGQLError                      base of everything below
-    ├── ClientError                      the API answered with GraphQL ``errors``
+    ├── ClientError                      the API answered, but not with what was asked for:
+    │   │                                GraphQL ``errors``, or an answer that says no
     │   ├── AuthenticationError          UNAUTHENTICATED, revoked or expired credentials
+    │   │                                (also importable as ``AuthorizationError``, Prefect's name)
     │   ├── VersionLockError             VERSION_LOCKING_ERROR: a stale run ``version``
-    │   ├── NotFoundError                the object asked for does not exist
+    │   ├── BadRequestError              HTTP 400 with GraphQL ``errors``: the API refused the
+    │   │                                document before running it (unknown field, bad variable)
+    │   ├── NotFoundError                the object asked for does not exist (an error or an
+    │   │                                empty answer)
     │   └── OperationFailedError         the API answered ``success: false`` (also a ValueError)
-    ├── APIStatusError                   a non-2xx HTTP status (GraphQL message parsed out of 400s)
+    ├── APIStatusError                   any other non-2xx HTTP status
     ├── APIConnectionError               the request never got an answer
     │   └── APITimeoutError              ... because it timed out
     ├── APIResponseError                 an answer that is not a valid GraphQL response
@@ -22,7 +27,9 @@
         └── InvalidStateError            an unknown or malformed serialized State
 
 ``ClientError`` keeps the name the Prefect ``Client`` used, so ``except ClientError``
-keeps working for migrating users. Messages never contain tokens, API keys or JWTs.
+keeps working for migrating users. ``errors`` is empty when the API answered without
+GraphQL errors but the answer says the object is missing or the operation failed.
+Messages never contain tokens, API keys or JWTs.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "AuthorizationError",
+    "BadRequestError",
     "ClientError",
     "ConfigurationError",
     "FlowRunTimeoutError",
@@ -81,10 +90,11 @@ class GraphQLErrorDetail:
 
 
 class ClientError(PrefectGQLError):
-    """The API answered, with GraphQL ``errors``.
+    """The API answered, but not with what was asked for.
 
-    ``errors`` holds every error (message, path, ``extensions.code``); ``data`` holds
-    whatever partial data came with them.
+    ``errors`` holds every GraphQL error (message, path, ``extensions.code``), empty when
+    the answer itself said no; ``data`` holds whatever partial data came with them;
+    ``status_code`` is the HTTP status they came with.
     """
 
     def __init__(
@@ -94,12 +104,14 @@ class ClientError(PrefectGQLError):
         errors: Sequence[GraphQLErrorDetail] = (),
         data: Mapping[str, Any] | None = None,
         operation_name: str | None = None,
+        status_code: int = 200,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.errors: tuple[GraphQLErrorDetail, ...] = tuple(errors)
         self.data = data
         self.operation_name = operation_name
+        self.status_code = status_code
 
     @property
     def code(self) -> str | None:
@@ -109,6 +121,15 @@ class ClientError(PrefectGQLError):
 
 class AuthenticationError(ClientError):
     """The credentials were refused (missing, revoked, expired or malformed)."""
+
+
+AuthorizationError = AuthenticationError
+"""Prefect's name for the same error: ``except AuthorizationError`` keeps working."""
+
+
+class BadRequestError(ClientError):
+    """The API refused the document before running it (HTTP 400 with GraphQL ``errors``),
+    as Prefect Server does for an unknown field or a variable of the wrong type."""
 
 
 class VersionLockError(ClientError):

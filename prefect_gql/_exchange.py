@@ -15,16 +15,18 @@ import httpx
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_json
 
-from ._auth import EXPLICIT_TOKEN_EXTENSION
+from ._auth import EXPLICIT_TOKEN_EXTENSION, credential_problem
 from ._core import ClientConfig, Plan, Send, Sleep
 from ._exceptions import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
     ClientError,
-    ConfigurationError,
     InvalidInputError,
+    PrefectGQLError,
 )
+from ._limits import READ_LIMITS_EXTENSION, ReadLimits
+from ._redaction import redacted
 from ._responses import parse_graphql_response, parse_json_response
 from ._retry import is_retry_safe
 
@@ -53,6 +55,17 @@ def _dump_models(value: Any) -> Any:
     return value
 
 
+def _query_params(params: Mapping[str, Any] | None) -> httpx.QueryParams | None:
+    """Prefect's (requests') rules: ``None`` values dropped, lists sent as repeated keys."""
+    pairs: list[tuple[str, str | int | float | bool | None]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((key, str(item)) for item in values if item is not None)
+    return httpx.QueryParams(pairs) if pairs else None
+
+
 def build_request(
     config: ClientConfig,
     method: str,
@@ -63,22 +76,19 @@ def build_request(
     headers: Mapping[str, str] | None = None,
     token: str | None = None,
 ) -> httpx.Request:
-    if token is None and config.backend == "cloud" and config.tokens.bearer() is None:
-        raise ConfigurationError(
-            "Prefect Cloud needs credentials: pass api_key=... (or a 0.12 api_token=...), "
-            "set PREFECT__CLOUD__API_KEY, or use backend='server' for a Prefect Server"
-        )
-    all_headers = {**config.base_headers(), **(headers or {})}
+    """One request: the core version header, then the call's headers, then the client's
+    attached ones (they win, as in Prefect); ``token`` replaces the client's credential."""
+    all_headers = {"X-PREFECT-CORE-VERSION": config.core_version, **(headers or {})}
+    all_headers.update(config.headers)
     if content is not None:
         all_headers["Content-Type"] = "application/json"
     if token is not None:
+        problem = credential_problem(token)
+        if problem is not None:
+            raise InvalidInputError(f"token is not a usable credential: {problem}")
         all_headers["Authorization"] = f"Bearer {token}"
     request = httpx.Request(
-        method,
-        url,
-        content=content,
-        params={key: str(value) for key, value in (params or {}).items()} or None,
-        headers=all_headers,
+        method, url, content=content, params=_query_params(params), headers=all_headers
     )
     request.extensions["timeout"] = config.timeout.as_dict()
     if token is not None:
@@ -99,6 +109,7 @@ def graphql_exchange(
     *,
     headers: Mapping[str, str] | None = None,
     token: str | None = None,
+    retry_api_errors: bool = True,
 ) -> Plan[dict[str, Any]]:
     """Send one GraphQL document (retrying as allowed) and return its ``data``."""
     body: dict[str, Any] = {"query": document, "variables": variables or {}}
@@ -118,7 +129,9 @@ def graphql_exchange(
             request,
             operation_name,
             retry_safe=is_retry_safe(document, operation_name),
+            retry_api_errors=retry_api_errors,
             parse=lambda response: parse_graphql_response(response, operation_name),
+            token=token,
         )
     )
 
@@ -148,8 +161,39 @@ def rest_exchange(
         )
     return (
         yield from _send_with_retries(
-            config, request, None, retry_safe=method == "GET", parse=parse_json_response
+            config,
+            request,
+            None,
+            retry_safe=method == "GET",
+            parse=parse_json_response,
+            token=token,
         )
+    )
+
+
+def _longest_phase(timeout: httpx.Timeout) -> float | None:
+    phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
+    return max(phases) if phases else None
+
+
+def _bound_attempt(config: ClientConfig, request: httpx.Request, now: float) -> None:
+    """Limit one attempt: its timeouts to what the call has left, its body to a deadline
+    (the longest timeout phase, or what the call has left) and to the size cap."""
+    left = config.call_deadline - now if config.call_deadline is not None else None
+    budget = (
+        min(b for b in (_longest_phase(config.timeout), left) if b is not None)
+        if (left is not None or _longest_phase(config.timeout) is not None)
+        else None
+    )
+    timeouts = config.timeout.as_dict()
+    if left is not None:
+        timeouts = {
+            phase: left if value is None else min(value, left) for phase, value in timeouts.items()
+        }
+    request.extensions["timeout"] = timeouts
+    request.extensions[READ_LIMITS_EXTENSION] = ReadLimits(
+        deadline=now + budget if budget is not None else float("inf"),
+        max_bytes=config.max_response_bytes,
     )
 
 
@@ -160,19 +204,31 @@ def _send_with_retries(
     *,
     retry_safe: bool,
     parse: Callable[[httpx.Response], T],
+    token: str | None,
+    retry_api_errors: bool = True,
 ) -> Plan[T]:
+    """Send, retrying as ``config.retry`` decides, within the call's deadline.
+
+    Every error raised from here has the client's credentials (and ``token``) redacted
+    from its text, including text a server echoed back.
+    """
     label = operation_name or "-"
     retry_number = 0
     while True:
         retry_number += 1
         started = time.monotonic()
+        if config.call_deadline is not None and started >= config.call_deadline:
+            raise _deadline_error(config, request)
+        _bound_attempt(config, request, started)
         try:
             response = yield Send(request)
         except httpx.TransportError as err:
-            delay = config.retry.delay_after_error(err, retry_number, retry_safe=retry_safe)
+            delay = _within_deadline(
+                config, config.retry.delay_after_error(err, retry_number, retry_safe=retry_safe)
+            )
             _log_attempt(request, label, type(err).__name__, started, delay)
             if delay is None:
-                raise _connection_error(err, request) from err
+                raise redacted(_connection_error(err, request), config, token) from err
             yield Sleep(delay)
             continue
         except httpx.RequestError as err:
@@ -180,7 +236,12 @@ def _send_with_retries(
                 f"{request.method} {request.url.copy_with(query=None)}: "
                 f"unusable answer ({type(err).__name__})"
             ) from err
-        delay = config.retry.delay_after_response(response, retry_number, retry_safe=retry_safe)
+        except PrefectGQLError as err:
+            raise redacted(err, config, token) from err.__cause__
+        delay = _within_deadline(
+            config,
+            config.retry.delay_after_response(response, retry_number, retry_safe=retry_safe),
+        )
         _log_attempt(request, label, response.status_code, started, delay)
         if delay is not None:
             yield Sleep(delay)
@@ -188,13 +249,36 @@ def _send_with_retries(
         try:
             return parse(response)
         except ClientError as err:
-            delay = config.retry.delay_after_graphql_error(
-                err.code, retry_number, retry_safe=retry_safe
+            delay = (
+                _within_deadline(
+                    config,
+                    config.retry.delay_after_graphql_error(
+                        err.code, retry_number, retry_safe=retry_safe
+                    ),
+                )
+                if retry_api_errors
+                else None
             )
             if delay is None:
-                raise
+                raise redacted(err, config, token) from None
             logger.debug("%s: %s, retrying in %.2fs", label, err.code, delay)
             yield Sleep(delay)
+        except PrefectGQLError as err:
+            raise redacted(err, config, token) from err.__cause__
+
+
+def _within_deadline(config: ClientConfig, delay: float | None) -> float | None:
+    """A retry delay, or ``None`` when waiting it would end past the call's deadline."""
+    if delay is None or config.call_deadline is None:
+        return delay
+    return delay if time.monotonic() + delay < config.call_deadline else None
+
+
+def _deadline_error(config: ClientConfig, request: httpx.Request) -> APITimeoutError:
+    return APITimeoutError(
+        f"{request.method} {request.url.copy_with(query=None)}: no answer within the "
+        f"call's deadline of {config.deadline:g} s (deadline=...)"
+    )
 
 
 def _log_attempt(

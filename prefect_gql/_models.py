@@ -8,7 +8,7 @@ ids as strings, as the documented methods returned them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from prefect_gql_generated.json_value import JSONValue
 from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
@@ -23,6 +23,10 @@ LogLevel = Literal["CRITICAL", "DEBUG", "ERROR", "INFO", "WARNING"]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    def _asdict(self) -> dict[str, Any]:
+        """The fields by name, as the NamedTuples Prefect's ``Client`` returned had it."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class TaskRunInfo(_Frozen):

@@ -19,12 +19,13 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._exceptions import InvalidInputError, InvalidStateError
 from ._states import AnyState, parse_state
 
 __all__ = [
+    "PrefectSerializable",
     "flow_from_prefect",
     "is_prefect_flow",
     "is_prefect_object",
@@ -39,6 +40,13 @@ T = TypeVar("T")
 _STATE_CLASS = ("prefect.engine.state", "State")
 _FLOW_CLASS = ("prefect.core.flow", "Flow")
 _RUN_CONFIG_CLASS = ("prefect.run_configs.base", "RunConfig")
+
+
+class PrefectSerializable(Protocol):
+    """What Prefect's ``State``, ``Flow`` and ``RunConfig`` objects share, for signatures
+    that accept them (Prefect ships type hints, so its objects are checked as this)."""
+
+    def serialize(self) -> Any: ...
 
 
 def _is_prefect_module(module: object) -> bool:

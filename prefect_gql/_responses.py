@@ -18,6 +18,7 @@ from ._exceptions import (
     APIResponseError,
     APIStatusError,
     AuthenticationError,
+    BadRequestError,
     ClientError,
     GraphQLErrorDetail,
     NotFoundError,
@@ -78,9 +79,10 @@ def graphql_error(
     details: list[GraphQLErrorDetail],
     data: Mapping[str, Any] | None,
     operation_name: str | None,
+    status_code: int = 200,
 ) -> ClientError:
     """The exception for a response carrying GraphQL ``errors``."""
-    error_class: type[ClientError] = ClientError
+    error_class: type[ClientError] = BadRequestError if status_code == 400 else ClientError
     if is_unauthenticated(details):
         error_class = AuthenticationError
     else:
@@ -90,13 +92,21 @@ def graphql_error(
                 break
     prefix = f"{operation_name}: " if operation_name else ""
     message = prefix + "; ".join(detail.message for detail in details)
-    return error_class(message, errors=details, data=data, operation_name=operation_name)
+    return error_class(
+        message,
+        errors=details,
+        data=data,
+        operation_name=operation_name,
+        status_code=status_code,
+    )
 
 
 def parse_json_response(response: httpx.Response) -> Any:
     """The decoded JSON body of a 2xx response; typed errors for anything else."""
     if not response.is_success:
         raise _status_error(response)
+    if not response.content:
+        return {}
     try:
         return response.json()
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -108,7 +118,15 @@ def parse_json_response(response: httpx.Response) -> Any:
 
 
 def parse_graphql_response(response: httpx.Response, operation_name: str | None) -> dict[str, Any]:
-    """The ``data`` object of a GraphQL response; raises the matching error otherwise."""
+    """The ``data`` object of a GraphQL response; raises the matching error otherwise.
+
+    GraphQL ``errors`` answered with HTTP 400 (a document refused before it ran) are a
+    ``BadRequestError``, not a bare status error: the caller sees the API's messages.
+    """
+    if response.status_code == 400:
+        refused = _json_or_none(response)
+        if isinstance(refused, Mapping) and refused.get("errors"):
+            raise graphql_error(error_details(refused["errors"]), None, operation_name, 400)
     body = parse_json_response(response)
     if not isinstance(body, Mapping):
         raise APIResponseError(
@@ -129,12 +147,16 @@ def parse_graphql_response(response: httpx.Response, operation_name: str | None)
     return dict(data)
 
 
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
 def _status_error(response: httpx.Response) -> APIStatusError:
     detail = ""
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        body = None
+    body = _json_or_none(response)
     if isinstance(body, Mapping) and body.get("errors"):
         detail = "; ".join(d.message for d in error_details(body["errors"]))
     elif isinstance(body, Mapping) and isinstance(body.get("message"), str):

@@ -53,6 +53,8 @@ class CloudSettings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     api: str | None = None
+    graphql: str | None = None
+    """0.12's key for where GraphQL is POSTed; ``api`` wins when both are set."""
     endpoint: str = CLOUD_ENDPOINT
     api_key: SecretStr | None = None
     tenant_id: str | None = None
@@ -112,9 +114,10 @@ class Settings(BaseModel):
 
     @property
     def api_server(self) -> str:
-        """The URL GraphQL requests go to: ``cloud.api``, else the backend's endpoint."""
-        if self.cloud.api:
-            return self.cloud.api
+        """The URL GraphQL requests go to: ``cloud.api`` (or 0.12's ``cloud.graphql``), else
+        the backend's endpoint."""
+        if self.cloud.api or self.cloud.graphql:
+            return self.cloud.api or str(self.cloud.graphql)
         if self.backend == "server":
             return self.server.endpoint or f"{self.server.host}:{self.server.port}"
         return self.cloud.endpoint

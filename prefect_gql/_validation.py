@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -44,13 +44,12 @@ def valid_uuid(value: object, what: str) -> str:
 
 
 def aware(value: datetime, what: str) -> datetime:
-    """Datetimes sent to the API must carry a timezone: a naive one is ambiguous."""
+    """A datetime to send: a naive one is taken as UTC, as the Prefect API took it
+    (Prefect code commonly passes ``datetime.utcnow()``); an aware one is kept."""
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(
-            f"{what} must be timezone-aware (e.g. datetime.now(timezone.utc)), got a naive datetime"
-        )
+        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -333,13 +333,18 @@ def test_save_auth_to_disk_is_private_and_reloadable(
     assert SECRET_SENTINEL not in repr(client)
 
 
-async def test_cloud_without_credentials_is_a_clear_error(
+async def test_without_credentials_requests_go_without_authorization(
     make_api: ClientFactory, httpx_mock: HTTPXMock
 ) -> None:
+    """As Prefect did: the API, not the client, decides whether credentials are needed."""
     api = cloud_api(make_api)
-    with pytest.raises(ConfigurationError, match="needs credentials"):
-        await api(Client.get_task_tag_limit, "db")
-    assert httpx_mock.get_requests() == []
+    add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
+
+    assert await api(Client.get_task_tag_limit, "db") is None
+
+    (request,) = httpx_mock.get_requests()
+    assert "Authorization" not in request.headers
+    assert "X-PREFECT-TENANT-ID" not in request.headers
 
 
 def test_token_file_json_is_never_in_repr() -> None:

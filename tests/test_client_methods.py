@@ -121,8 +121,8 @@ async def test_create_flow_run_generates_an_idempotency_key(
         ({}, "flow_id or version_group_id"),
         ({"flow_id": "not-a-uuid"}, "flow_id must be a UUID"),
         (
-            {"flow_id": FLOW_ID, "scheduled_start_time": datetime(2020, 1, 1)},
-            "timezone-aware",
+            {"flow_id": FLOW_ID, "scheduled_start_time": "2020-01-01"},
+            "scheduled_start_time must be a datetime",
         ),
         (
             {"flow_id": FLOW_ID, "parameters": {"x": object()}},
@@ -519,11 +519,20 @@ async def test_get_latest_cached_states(api: Api, httpx_mock: HTTPXMock) -> None
     ]
 
 
-async def test_get_latest_cached_states_rejects_naive_datetimes(
-    api: Api, httpx_mock: HTTPXMock
-) -> None:
-    with pytest.raises(InvalidInputError, match="timezone-aware"):
-        await api(Client.get_latest_cached_states, TASK_ID, None, datetime(2020, 1, 1))
+async def test_naive_datetimes_are_taken_as_utc(api: Api, httpx_mock: HTTPXMock) -> None:
+    """As the Prefect API took them: Prefect code passes ``datetime.utcnow()``."""
+    add_graphql(httpx_mock, {"task_run": []})
+    add_graphql(httpx_mock, {"create_flow_run": {"id": FLOW_RUN_ID}})
+    naive = datetime(2020, 1, 1, 12, 30)
+
+    await api(Client.get_latest_cached_states, TASK_ID, None, naive)
+    await api(Client.create_flow_run, FLOW_ID, scheduled_start_time=naive)
+
+    (_, cached), (_, created) = sent_operations(httpx_mock)
+    assert datetime.fromisoformat(cached["created_after"]) == naive.replace(tzinfo=UTC)
+    sent_start = datetime.fromisoformat(created["input"]["scheduled_start_time"])
+    assert sent_start == naive.replace(tzinfo=UTC)
+    assert sent_start.utcoffset() is not None
 
 
 async def test_artifacts(api: Api, httpx_mock: HTTPXMock) -> None:

@@ -14,6 +14,7 @@ import pytest
 from prefect_gql import (
     AsyncClient,
     AuthenticationError,
+    BadRequestError,
     Cached,
     Client,
     ClientError,
@@ -249,37 +250,78 @@ async def test_tenants_projects_limits_agents_and_secrets(e2e: Api) -> None:
 
 
 async def test_unknown_fields_are_refused_by_validation(e2e: Api) -> None:
-    with pytest.raises(Exception, match="Cannot query field 'nope'") as raised:
+    """Prefect Server answers a document it cannot run with HTTP 400 and GraphQL errors:
+    a ClientError (BadRequestError) keeping the status, or the errors in the result."""
+    with pytest.raises(BadRequestError, match="Cannot query field 'nope'") as raised:
         await e2e(Client.graphql, "{ flow_run { nope } }")
-    assert "400" in str(raised.value)
+    assert raised.value.status_code == 400
+    assert isinstance(raised.value, ClientError)
+
+    answer = await e2e(Client.graphql, "{ flow_run { nope } }", raise_on_error=False)
+    assert answer.data is None
+    assert "Cannot query field 'nope'" in answer.errors[0].message
+
+
+class LoseFirstAnswerTo(httpx.HTTPTransport):
+    """Forwards to the real server, which commits; the first answer to ``operation`` is
+    then lost on the way back (answered 503, as a proxy would)."""
+
+    def __init__(self, operation: bytes) -> None:
+        super().__init__()
+        self.operation = operation
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if b'"operationName":"' + self.operation + b'"' in request.content and not self.lost:
+            self.lost += 1
+            response.read()
+            return httpx.Response(503, request=request)
+        return response
 
 
 async def test_retried_create_flow_run_after_a_lost_answer_makes_one_run(
     server: LocalServer,
 ) -> None:
     """The first answer is lost on the way back; the retry carries the same key."""
-    lost: list[bool] = []
-
-    class LoseFirstAnswer(httpx.HTTPTransport):
-        def handle_request(self, request: httpx.Request) -> httpx.Response:
-            response = super().handle_request(request)
-            if b"CreateFlowRun" in request.content and not lost:
-                lost.append(True)
-                response.read()
-                return httpx.Response(503, request=request)
-            return response
-
-    with Client(
-        server.url, backend="server", http_client=httpx.Client(transport=LoseFirstAnswer())
-    ) as client:
+    transport = LoseFirstAnswerTo(b"CreateFlowRun")
+    with (
+        httpx.Client(transport=transport) as http,
+        Client(server.url, backend="server", http_client=http) as client,
+    ):
         flow_id = await registered_flow(ApiCaller(client))
         run_id = client.create_flow_run(flow_id=flow_id)
         runs = client.graphql(
             "query($id: uuid!) { flow_run(where: {flow_id: {_eq: $id}}) { id } }",
             variables={"id": flow_id},
         )
-    assert lost == [True]
+    assert transport.lost == 1
     assert runs["data"]["flow_run"] == [{"id": run_id}]
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+async def test_register_after_a_lost_answer_makes_one_flow_version(
+    server: LocalServer, compressed: bool
+) -> None:
+    """Issue 14: without an idempotency key of the caller's, a create whose answer was lost
+    was retried as a new create, and a second flow version appeared."""
+    operation = b"CreateFlowFromCompressedString" if compressed else b"CreateFlow"
+    transport = LoseFirstAnswerTo(operation)
+    name = f"lost-answer-{compressed}"
+    with (
+        httpx.Client(transport=transport) as http,
+        Client(server.url, backend="server", http_client=http) as client,
+    ):
+        client.create_project("lost-answers")
+        flow_id = client.register(
+            flow_spec(name), "lost-answers", compressed=compressed, no_url=True
+        )
+        versions = client.graphql(
+            "query($name: String) { flow(where: {name: {_eq: $name}}) { id version } }",
+            variables={"name": name},
+        )
+    assert transport.lost == 1
+    assert versions.data.flow == [{"id": flow_id, "version": 1}]
 
 
 async def test_api_key_mode(token_server: LocalServer) -> None:

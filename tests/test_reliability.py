@@ -21,6 +21,7 @@ from prefect_gql import (
     APIResponseError,
     APIStatusError,
     APITimeoutError,
+    BadRequestError,
     Client,
     ClientError,
     PrefectGQLError,
@@ -215,12 +216,8 @@ def test_parse_retry_after() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (
-            400,
-            {"errors": [{"message": "Variable '$input' got invalid value"}]},
-            "HTTP 400 .*invalid value",
-        ),
         (401, {"message": "Unauthorized"}, "HTTP 401 .*Unauthorized"),
+        (400, {"message": "no errors list"}, "HTTP 400 .*no errors list"),
         (404, "<html><h1>Not found</h1></html>", "HTTP 404"),
     ],
 )
@@ -233,6 +230,21 @@ async def test_http_errors_are_readable(
         httpx_mock.add_response(url=SERVER_URL, status_code=status, json=body)
     with pytest.raises(APIStatusError, match=expected):
         await api(Client.get_task_tag_limit, "db")
+
+
+async def test_graphql_errors_with_http_400_are_a_bad_request_error(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    httpx_mock.add_response(
+        url=SERVER_URL,
+        status_code=400,
+        json={"errors": [{"message": "Variable '$input' got invalid value"}]},
+    )
+    with pytest.raises(BadRequestError, match="invalid value") as raised:
+        await api(Client.get_task_tag_limit, "db")
+    assert raised.value.status_code == 400
+    assert raised.value.errors[0].message == "Variable '$input' got invalid value"
+    assert len(httpx_mock.get_requests()) == 1
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 import typing
+from pathlib import Path
 
 import pytest
 
 import prefect_gql
 from prefect_gql import AsyncClient, Client
+from prefect_gql._core import ClientMethod, ClientStream
 
 DOCUMENTED_0_12 = [
     "attach_headers", "create_flow_run", "create_project", "delete_task_tag_limit", "get",
@@ -32,12 +35,25 @@ LOCAL_ONLY = {
 SHELL_ONLY = {"close", "aclose"}
 
 
-def public_methods(cls: type) -> dict[str, typing.Any]:
+def public_methods(client: Client | AsyncClient) -> dict[str, typing.Any]:
+    """The public methods of a client instance, as its user calls them."""
     return {
-        name: member
-        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        name: getattr(client, name)
+        for name in dir(type(client))
         if not name.startswith("_")
+        and (
+            inspect.isfunction(getattr(type(client), name))
+            or isinstance(getattr(type(client), name), ClientMethod | ClientStream)
+        )
     }
+
+
+@pytest.fixture
+def clients() -> typing.Iterator[tuple[Client, AsyncClient]]:
+    sync_client = Client("http://localhost:4200", backend="server")
+    async_client = AsyncClient("http://localhost:4200", backend="server")
+    yield sync_client, async_client
+    sync_client.close()
 
 
 @pytest.mark.parametrize("method", DOCUMENTED_0_12 + ADDED_BY_1_4)
@@ -46,25 +62,56 @@ def test_every_documented_method_exists_on_both_clients(method: str) -> None:
     assert callable(getattr(AsyncClient, method))
 
 
-def test_async_client_mirrors_client() -> None:
-    sync_methods = public_methods(Client)
-    async_methods = public_methods(AsyncClient)
+def test_async_client_mirrors_client(clients: tuple[Client, AsyncClient]) -> None:
+    sync_methods = public_methods(clients[0])
+    async_methods = public_methods(clients[1])
 
     assert set(sync_methods) - SHELL_ONLY == set(async_methods) - SHELL_ONLY
     for name in set(sync_methods) - SHELL_ONLY:
         sync_signature = inspect.signature(sync_methods[name])
         async_signature = inspect.signature(async_methods[name])
         assert str(sync_signature) == str(async_signature), name
-        is_coroutine = inspect.iscoroutinefunction(async_methods[name])
-        assert is_coroutine == (name not in LOCAL_ONLY), name
-        assert not inspect.iscoroutinefunction(sync_methods[name]), name
+        assert sync_methods[name].__doc__, name
+        assert sync_methods[name].__doc__ == async_methods[name].__doc__, name
+        member = getattr(Client, name)
+        if isinstance(member, ClientMethod):
+            assert name not in LOCAL_ONLY, name
+            assert member is getattr(AsyncClient, name), name
 
 
-def test_every_io_method_has_a_typed_return() -> None:
-    for name, method in public_methods(Client).items():
-        hints = typing.get_type_hints(method)
-        assert "return" in hints, name
-        assert hints["return"] is not typing.Any or name in {"get", "post"}, name
+def test_every_io_method_has_a_typed_return(clients: tuple[Client, AsyncClient]) -> None:
+    for name, method in public_methods(clients[0]).items():
+        returns = inspect.signature(method).return_annotation
+        assert returns is not inspect.Signature.empty, name
+        assert returns not in ("Any", typing.Any) or name in {"get", "post"}, name
+
+
+async def test_async_methods_return_awaitables(clients: tuple[Client, AsyncClient]) -> None:
+    """An I/O method of AsyncClient gives a coroutine (nothing is sent until awaited)."""
+    pending = clients[1].get_flow_run_info("not-a-uuid")
+    assert inspect.iscoroutine(pending)
+    with pytest.raises(prefect_gql.InvalidInputError):
+        await pending
+    with pytest.raises(prefect_gql.InvalidInputError):
+        clients[0].get_flow_run_info("not-a-uuid")
+
+
+def test_exports_are_listed_once_and_agree_with_the_type_checking_imports() -> None:
+    """``_EXPORTS`` (runtime) and the ``TYPE_CHECKING`` imports (type checkers) name the
+    same public names from the same modules."""
+    tree = ast.parse(Path(prefect_gql.__file__).read_text())
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for statement in node.body:
+                assert isinstance(statement, ast.ImportFrom)
+                for alias in statement.names:
+                    assert alias.asname == alias.name, alias.name
+                    imported[alias.name] = "." + (statement.module or "")
+    exported = {name: module for module, names in prefect_gql._EXPORTS.items() for name in names}
+    assert imported == exported
+    assert sorted(prefect_gql.__all__) == sorted(exported)
+    assert len(prefect_gql.__all__) == len(set(prefect_gql.__all__))
 
 
 def test_public_names_resolve() -> None:

@@ -21,6 +21,7 @@ from prefect_gql_generated.json_value import JSONValue
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
 from .._models import FlowRunInfo, ProjectInfo, TaskRunInfo
+from .._prefect_compat import PrefectSerializable, is_prefect_run_config, run_config_from_prefect
 from .._states import AnyState, State
 from .._validation import aware, build_input, ensure_json, valid_uuid
 from .run_states import (
@@ -50,13 +51,16 @@ def create_flow_run(
     run_name: str | None = None,
     version_group_id: str | None = None,
     labels: Sequence[str] | None = None,
-    run_config: Mapping[str, Any] | None = None,
+    run_config: Mapping[str, Any] | PrefectSerializable | None = None,
 ) -> Plan[str]:
     """Create a flow run; returns its id.
 
     Always sends an idempotency key (one is made if omitted), so a retried request
-    cannot create a second run.
+    cannot create a second run. ``run_config`` may be a Prefect ``RunConfig``; a naive
+    ``scheduled_start_time`` is taken as UTC.
     """
+    if is_prefect_run_config(run_config):
+        run_config = run_config_from_prefect(run_config)
     if flow_id is None and version_group_id is None:
         raise InvalidInputError("pass flow_id or version_group_id")
     fields: dict[str, Any] = {"idempotency_key": idempotency_key or uuid.uuid4().hex}

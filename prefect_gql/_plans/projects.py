@@ -21,6 +21,7 @@ from .._constants import REGISTRATION_BATCH_SIZE
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import ClientError, InvalidInputError, NotFoundError, OperationFailedError
 from .._flow import FlowSpec, batched, compress_flow, split_for_registration
+from .._prefect_compat import PrefectSerializable, flow_from_prefect, is_prefect_flow
 from .._validation import build_input
 from .tenants import get_cloud_url, get_tenant_id
 
@@ -71,9 +72,22 @@ def delete_project(config: ClientConfig, project_name: str) -> Plan[bool]:
     return bool(answer.delete_project and answer.delete_project.success)
 
 
+def _serialized_flow(flow: object, build: bool) -> dict[str, Any]:
+    if is_prefect_flow(flow):
+        return flow_from_prefect(flow, build)
+    if isinstance(flow, FlowSpec):
+        return flow.serialize()
+    if isinstance(flow, Mapping):
+        return dict(flow)
+    raise InvalidInputError(
+        "flow must be a Prefect Flow, a FlowSpec or a serialized flow dict, "
+        f"got {type(flow).__name__}"
+    )
+
+
 def register(
     config: ClientConfig,
-    flow: FlowSpec | Mapping[str, Any],
+    flow: FlowSpec | Mapping[str, Any] | PrefectSerializable,
     project_name: str | None = None,
     build: bool = True,
     set_schedule_active: bool = True,
@@ -82,16 +96,20 @@ def register(
     no_url: bool = False,
     idempotency_key: str | None = None,
 ) -> Plan[str]:
-    """Register a flow (a ``FlowSpec`` or a serialized flow dict); returns the flow id.
+    """Register a flow (a Prefect ``Flow``, a ``FlowSpec`` or a serialized flow dict);
+    returns the flow id.
 
     Sent as 1.4.1 sends it: the flow, its tasks and edges in batches, its schedule. An
     idempotency key is always sent (one is made when none is given), so a create that
     is retried after its answer was lost cannot make a second flow version. ``build``
-    is accepted for compatibility: there is no environment to build here.
+    builds a Prefect ``Flow``'s storage first, as Prefect did.
     """
     if not project_name:
-        raise InvalidInputError("project_name is required to register a flow")
-    serialized = flow.serialize() if isinstance(flow, FlowSpec) else dict(flow)
+        raise InvalidInputError(
+            "project_name is required to register a flow (as in Prefect 1.4.1; today's "
+            "Prefect Server refuses a flow without a project)"
+        )
+    serialized = _serialized_flow(flow, build)
     if not isinstance(serialized.get("name"), str):
         raise InvalidInputError("the serialized flow has no 'name'")
     project_id = yield from _project_id(config, project_name)

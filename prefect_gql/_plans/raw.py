@@ -8,36 +8,62 @@ from typing import Any
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import ClientError, InvalidInputError
 from .._exchange import graphql_exchange, rest_exchange
+from .._graphql_dsl import GraphQLResult, parse_graphql
 
 __all__ = ["RawMethods"]
 
 
+def _bearer(token: str | None, api_key: str | None) -> str | None:
+    """0.12's ``token`` and 1.4.1's ``api_key``: a credential for this call only."""
+    if token is not None and api_key is not None and token != api_key:
+        raise InvalidInputError("pass token (0.12) or api_key (1.4.1), not both")
+    return token if token is not None else api_key
+
+
 def graphql(
     config: ClientConfig,
-    query: str,
+    query: Any,
     raise_on_error: bool = True,
     headers: Mapping[str, str] | None = None,
     variables: Mapping[str, Any] | None = None,
     token: str | None = None,
-) -> Plan[dict[str, Any]]:
-    """Run any GraphQL document: ``{"data": ...}``, plus ``"errors"`` if not raising."""
-    if not isinstance(query, str) or not query.strip():
-        raise InvalidInputError("query must be a non-empty GraphQL document string")
+    retry_on_api_error: bool = True,
+    *,
+    api_key: str | None = None,
+) -> Plan[GraphQLResult]:
+    """Run any GraphQL document: a string, or Prefect's dict DSL (``parse_graphql``).
+
+    Returns ``{"data": ...}`` (plus ``"errors"`` when not raising) as a ``GraphQLResult``:
+    a dict whose keys are also attributes (``result.data.flow_run[0].id``). ``token``
+    (0.12) or ``api_key`` (1.4.1) authenticates this call only; ``retry_on_api_error=False``
+    does not retry ``API_ERROR`` answers.
+    """
+    document = parse_graphql(query)
+    if not document.strip():
+        raise InvalidInputError("query must be a non-empty GraphQL document")
     try:
         data = yield from graphql_exchange(
-            config, query, None, variables, headers=headers, token=token
+            config,
+            document,
+            None,
+            variables,
+            headers=headers,
+            token=_bearer(token, api_key),
+            retry_api_errors=retry_on_api_error,
         )
     except ClientError as err:
         if raise_on_error:
             raise
-        return {
-            "data": err.data,
-            "errors": [
-                {"message": e.message, "path": list(e.path), "extensions": e.extensions}
-                for e in err.errors
-            ],
-        }
-    return {"data": data}
+        return GraphQLResult(
+            {
+                "data": err.data,
+                "errors": [
+                    {"message": e.message, "path": list(e.path), "extensions": e.extensions}
+                    for e in err.errors
+                ],
+            }
+        )
+    return GraphQLResult({"data": data})
 
 
 def execute_operation(
@@ -68,11 +94,21 @@ def get(
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
     token: str | None = None,
+    retry_on_api_error: bool = True,
+    *,
+    api_key: str | None = None,
 ) -> Plan[Any]:
-    """GET ``path`` on the API server (or ``server``) with this auth; the JSON answer."""
+    """GET ``path`` on the API server (or ``server``) with this auth; the JSON answer
+    (``{}`` for an empty body). ``None`` params are dropped, lists sent as repeated keys."""
     return (
         yield from rest_exchange(
-            config, "GET", path, server=server, headers=headers, params=params, token=token
+            config,
+            "GET",
+            path,
+            server=server,
+            headers=headers,
+            params=params,
+            token=_bearer(token, api_key),
         )
     )
 
@@ -84,11 +120,20 @@ def post(
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
     token: str | None = None,
+    retry_on_api_error: bool = True,
+    *,
+    api_key: str | None = None,
 ) -> Plan[Any]:
     """POST ``params`` as JSON to ``path`` on the API (or ``server``); the JSON answer."""
     return (
         yield from rest_exchange(
-            config, "POST", path, server=server, headers=headers, params=params, token=token
+            config,
+            "POST",
+            path,
+            server=server,
+            headers=headers,
+            params=params,
+            token=_bearer(token, api_key),
         )
     )
 

@@ -11,6 +11,7 @@ from prefect_gql_generated.json_value import JSONValue
 from .._constants import QUEUE_INTERVAL
 from .._core import ClientConfig
 from .._exceptions import InvalidInputError, InvalidStateError
+from .._prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
 from .._states import AnyState, Pending, Queued, State, parse_state
 from .._validation import valid_uuid
 
@@ -22,15 +23,22 @@ __all__ = [
     "state_update",
 ]
 
-StateArgument = State | int | None
-"""What the state-or-version positions take: a state, or 0.12's version in front of it."""
+StateArgument = State | PrefectSerializable | int | None
+"""What the state-or-version positions take: a state (ours or a ``prefect.engine.state``
+one), or 0.12's version in front of it."""
+
+
+def _ours(value: StateArgument) -> StateArgument:
+    return state_from_prefect(value) if is_prefect_state(value) else value
 
 
 def state_and_version(first: StateArgument, second: StateArgument) -> tuple[State, int | None]:
     """Read 1.x's ``(state, version=None)`` or 0.12's ``(version, state)``.
 
     ``(None, state)``, as 0.12 code passes an unknown version, is the 0.12 order too.
+    Prefect's own states become prefect_gql states.
     """
+    first, second = _ours(first), _ours(second)
     if isinstance(second, State) or (first is None and second is not None):
         first, second = second, first
     state, version = first, second

@@ -8,12 +8,11 @@ was read, so a retried or failed request repeats nothing and drops nothing.
 
 from __future__ import annotations
 
-import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Concatenate, Literal, ParamSpec, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
 
 from prefect_gql_generated.enums import order_by
 from prefect_gql_generated.fragments import (
@@ -50,8 +49,7 @@ from .flow_runs import json_object
 from .run_states import state_or_pending
 
 if TYPE_CHECKING:
-    from .._async_client import AsyncClient
-    from .._client import Client
+    pass
 
 __all__ = ["ViewMethods"]
 
@@ -524,49 +522,12 @@ def _flow_run_event(event: FlowRunEvent) -> FlowRunEvent:
     return event
 
 
-class _SignedStream(ClientStream[P, T]):
-    """A ``ClientStream`` whose bound methods carry the plan's signature (minus ``config``),
-    returning ``Iterator[<item>]`` (an async iterator on ``AsyncClient``), as a
-    ``ClientMethod``'s do; ``ClientStream`` itself gives them ``(*args, **kwargs) -> Any``."""
-
-    def __init__(
-        self, plan: Callable[Concatenate[ClientConfig, P], Stream], item_name: str
-    ) -> None:
-        super().__init__(plan)
-        plan_signature = inspect.signature(plan)
-        self._method_signature = plan_signature.replace(
-            parameters=list(plan_signature.parameters.values())[1:],
-            return_annotation=f"Iterator[{item_name}]",
-        )
-
-    @overload
-    def __get__(self, client: None, owner: type[Any]) -> Self: ...
-    @overload
-    def __get__(self, client: AsyncClient, owner: type[Any]) -> Callable[P, AsyncIterator[T]]: ...
-    @overload
-    def __get__(self, client: Client, owner: type[Any]) -> Callable[P, Iterator[T]]: ...
-    def __get__(self, client: Any, owner: type[Any]) -> Any:
-        bound = super().__get__(client, owner)
-        if client is not None:
-            bound.__signature__ = self._method_signature
-        return bound
-
-
-def _stream(
-    plan: Callable[Concatenate[ClientConfig, P], Stream], item: Callable[..., T], item_name: str
-) -> ClientStream[P, T]:
-    """``ClientStream(plan)`` typed with the plan's arguments and ``item``'s type, which a
-    streaming plan's return type does not carry."""
-    del item
-    return _SignedStream(plan, item_name)
-
-
 class ViewMethods:
     get_flow_run_view = ClientMethod(get_flow_run_view)
     get_task_run_view = ClientMethod(get_task_run_view)
     get_flow_view = ClientMethod(get_flow_view)
     wait_for_flow_run = ClientMethod(wait_for_flow_run)
-    iter_flow_runs = _stream(iter_flow_runs, FlowRunSummary, "FlowRunSummary")
-    iter_task_runs = _stream(iter_task_runs, TaskRunView, "TaskRunView")
-    iter_flow_run_logs = _stream(iter_flow_run_logs, LogLine, "LogLine")
-    watch_flow_run = _stream(watch_flow_run, _flow_run_event, "FlowRunEvent")
+    iter_flow_runs = ClientStream(iter_flow_runs, FlowRunSummary)
+    iter_task_runs = ClientStream(iter_task_runs, TaskRunView)
+    iter_flow_run_logs = ClientStream(iter_flow_run_logs, LogLine)
+    watch_flow_run = ClientStream(watch_flow_run, _flow_run_event)
