@@ -155,7 +155,19 @@ def _log_text(line: LogLine) -> str:
     return f"{line.timestamp:%Y-%m-%d %H:%M:%S} {level:<8} {name} | {message}"
 
 
+def _require_rich() -> None:
+    """rich is the ``cli`` extra: without it, say how to get it in one line."""
+    try:
+        import rich  # noqa: F401, PLC0415 - people-facing output only
+    except ImportError:
+        raise click.ClickException(
+            "tables and progress need the cli extra: pip install 'prefect-gql[cli]' "
+            "(or use --output json)"
+        ) from None
+
+
 def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    _require_rich()
     from rich.console import Console  # noqa: PLC0415 - people-facing output only
     from rich.table import Table  # noqa: PLC0415
 
@@ -376,6 +388,7 @@ def run(
 
 def _watch_with_progress(client: Client, run_id: str) -> bool:
     """Print state changes and log lines under a live ``finished/total`` task-run line."""
+    _require_rich()
     from rich.console import Console  # noqa: PLC0415 - people-facing output only
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
