@@ -37,6 +37,7 @@ from prefect_gql import (
     TaskSpec,
     VersionLockError,
     parse_state,
+    with_args,
 )
 from prefect_gql._core import ClientMethod
 
@@ -795,3 +796,88 @@ async def test_register_agent_with_an_agent_config(
     ]
     with pytest.raises(InvalidInputError, match="agent_config_id must be a UUID"):
         await api(Client.register_agent, "KubernetesAgent", agent_config_id="nope")
+
+
+async def test_graphql_takes_prefects_dict_dsl_and_answers_by_attribute(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    add_graphql(httpx_mock, {"flow_run": [{"id": FLOW_RUN_ID, "flow": {"name": "etl"}}]})
+    query = {
+        "query": {
+            with_args("flow_run", {"where": {"id": {"_eq": FLOW_RUN_ID}}, "limit": 1}): {
+                "id": True,
+                "flow": {"name"},
+            }
+        }
+    }
+
+    result = await api(Client.graphql, query)
+
+    assert result.data.flow_run[0].flow.name == "etl"
+    assert result == {"data": {"flow_run": [{"id": FLOW_RUN_ID, "flow": {"name": "etl"}}]}}
+    sent = graphql_body(httpx_mock.get_requests()[0])["query"]
+    assert f'flow_run(where: {{ id: {{ _eq: "{FLOW_RUN_ID}" }} }}, limit: 1)' in sent
+
+
+@pytest.mark.parametrize("credential", ["token", "api_key"])
+async def test_a_per_call_credential_replaces_the_clients(
+    make_api: ClientFactory, httpx_mock: HTTPXMock, credential: str
+) -> None:
+    api = make_api(api_key="client-key", tenant_id=TENANT_ID)
+    add_graphql(httpx_mock, {"hello": 1})
+    httpx_mock.add_response(url=f"{SERVER_URL}/ping", json={"pong": True})
+
+    if credential == "token":
+        await api(Client.graphql, "{ hello }", token="call-key")
+        await api(Client.get, "ping", token="call-key")
+    else:
+        await api(Client.graphql, "{ hello }", api_key="call-key")
+        await api(Client.get, "ping", api_key="call-key")
+
+    for request in httpx_mock.get_requests():
+        assert request.headers["Authorization"] == "Bearer call-key"
+
+
+async def test_retry_on_api_error_false_does_not_retry(
+    api: Api, httpx_mock: HTTPXMock, no_retry_sleep: list[float]
+) -> None:
+    add_graphql(httpx_mock, errors=[{"message": "db", "extensions": {"code": "API_ERROR"}}])
+    with pytest.raises(ClientError, match="db"):
+        await api(Client.graphql, "query { hello }", retry_on_api_error=False)
+    assert len(httpx_mock.get_requests()) == 1
+    assert no_retry_sleep == []
+
+
+async def test_rest_follows_prefects_request_rules(api: Api, httpx_mock: HTTPXMock) -> None:
+    """Empty body is ``{}``; list params repeat their key, ``None`` ones are dropped;
+    the client's attached headers win over the call's (as in Prefect)."""
+    httpx_mock.add_response(url=f"{SERVER_URL}/runs?label=a&label=b&n=1", content=b"")
+    api.client.attach_headers({"X-Team": "attached"})
+
+    answer = await api(
+        Client.get,
+        "runs",
+        params={"label": ["a", "b"], "n": 1, "skip": None},
+        headers={"X-Team": "per-call", "X-Other": "kept"},
+    )
+
+    assert answer == {}
+    request = httpx_mock.get_requests()[0]
+    assert request.headers["X-Team"] == "attached"
+    assert request.headers["X-Other"] == "kept"
+
+
+def test_012_cloud_graphql_key_names_the_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT__CLOUD__GRAPHQL", "http://prefect.test:4200/graphql")
+    with Client(backend="server") as client:
+        assert client.api_server == "http://prefect.test:4200/graphql"
+    monkeypatch.setenv("PREFECT__CLOUD__API", "http://other.test:4200")
+    with Client(backend="server") as client:
+        assert client.api_server == "http://other.test:4200"
+
+
+async def test_tenant_ids_are_strings_everywhere(api: Api, httpx_mock: HTTPXMock) -> None:
+    add_graphql(httpx_mock, {"tenant": [{"id": TENANT_ID, "slug": "t", "name": "T"}]})
+    (tenant,) = await api(Client.get_available_tenants)
+    assert type(tenant.id) is str
+    assert tenant.id == TENANT_ID
