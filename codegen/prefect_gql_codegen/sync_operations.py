@@ -15,6 +15,7 @@ as ``Callable[Concatenate[Operations, P], R]``. Every file gets a do-not-edit ba
 
 import ast
 import copy
+from pathlib import Path
 from typing import Any
 
 from ariadne_codegen.plugins.base import Plugin
@@ -169,3 +170,20 @@ class SyncOperationsPlugin(Plugin):
 
     def get_file_comment(self, comment: str, code: str, source: str | None = None) -> str:
         return f"{comment}\n{BANNER}" if comment else BANNER
+
+    def generate_files(self, generated_files: list[str]) -> list[str]:
+        """Banner the modules other plugins wrote themselves (extract-operations' documents)."""
+        settings = self.config_dict.get("tool", {}).get("ariadne-codegen", {})
+        package = Path(settings.get("target_package_path", ".")) / settings.get(
+            "target_package_name", "graphql_client"
+        )
+        for module in package.glob("*.py"):
+            text = module.read_text(encoding="utf-8")
+            if BANNER in text.split("\n\n", 1)[0]:
+                continue
+            lines = text.split("\n")
+            header = 0
+            while header < len(lines) and lines[header].startswith("#"):
+                header += 1
+            module.write_text("\n".join([*lines[:header], BANNER, *lines[header:]]), "utf-8")
+        return generated_files
