@@ -13,6 +13,7 @@ budget that would run out), goes graphql-core's way.
 
 from __future__ import annotations
 
+from asyncio import gather
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
 from typing import Any
 
@@ -37,6 +38,8 @@ __all__ = ["ServerExecutionContext"]
 Column = tuple[str, str | None, Callable[[Any], Any] | None, bool]
 """A selected column: its response key, the row key it reads (None for
 ``__typename``), its serializer (None for ``__typename``) and whether it is non-null."""
+Planned = tuple[str, list[FieldNode], Column | None]
+"""A selected field: its response key, its nodes, and its column if it is a plain one."""
 
 
 class _NotPlainError(Exception):
@@ -44,11 +47,49 @@ class _NotPlainError(Exception):
 
 
 class ServerExecutionContext(BudgetedExecutionContext):
-    """``BudgetedExecutionContext`` that completes lists of plain rows in one loop."""
+    """``BudgetedExecutionContext`` that reads plain columns straight from their rows."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._columns: dict[tuple[int, int], list[Column] | None] = {}
+        self._plans: dict[int, tuple[Mapping[str, list[FieldNode]], list[Planned]]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        fields: dict[str, list[FieldNode]],
+    ) -> Any:
+        """graphql-core's ``execute_fields``, with each plain column of a row read here."""
+        results: dict[str, Any] = {}
+        awaitable: list[str] = []
+        row = source_value if isinstance(source_value, Mapping) else None
+        for response_name, field_nodes, column in self._plan(parent_type, fields):
+            if column is not None and row is not None:
+                try:
+                    value = _column_value(row, column, parent_type)
+                except _NotPlainError:
+                    pass
+                else:
+                    if self._spend(1):
+                        results[response_name] = value
+                        continue
+            result = self.execute_field(
+                parent_type, source_value, field_nodes, Path(path, response_name, parent_type.name)
+            )
+            if result is not Undefined:
+                results[response_name] = result
+                if self.is_awaitable(result):
+                    awaitable.append(response_name)
+        if not awaitable:
+            return results
+
+        async def gathered() -> dict[str, Any]:
+            values = await gather(*(results[name] for name in awaitable))
+            results.update(zip(awaitable, values, strict=True))
+            return results
+
+        return gathered()
 
     def complete_list_value(
         self,
@@ -67,13 +108,20 @@ class ServerExecutionContext(BudgetedExecutionContext):
     def _complete_plain_rows(
         self, item_type: GraphQLOutputType, field_nodes: list[FieldNode], rows: list[Any]
     ) -> list[Any] | None:
-        """The completed rows, or None when graphql-core must complete them."""
+        """The completed rows when every selected field is a plain column, or None
+        when graphql-core must complete them."""
         non_null_rows = isinstance(item_type, GraphQLNonNull)
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if not isinstance(object_type, GraphQLObjectType) or object_type.is_type_of is not None:
             return None
-        columns = self._plain_columns(object_type, field_nodes)
-        if columns is None or not self._spend(len(rows) * len(columns)):
+        columns = []
+        for _, _, column in self._plan(
+            object_type, self.collect_subfields(object_type, field_nodes)
+        ):
+            if column is None:
+                return None
+            columns.append(column)
+        if not self._spend(len(rows) * len(columns)):
             return None
         completed: list[Any] = []
         append = completed.append
@@ -83,51 +131,56 @@ class ServerExecutionContext(BudgetedExecutionContext):
                     if non_null_rows:
                         raise _NotPlainError
                     append(None)
-                    continue
-                if not isinstance(row, Mapping):
+                elif isinstance(row, Mapping):
+                    append(
+                        {column[0]: _column_value(row, column, object_type) for column in columns}
+                    )
+                else:
                     raise _NotPlainError
-                append({column[0]: _column_value(row, column, object_type) for column in columns})
         except _NotPlainError:
             self._refund(len(rows) * len(columns))
             return None
         return completed
 
-    def _plain_columns(
-        self, object_type: GraphQLObjectType, field_nodes: list[FieldNode]
-    ) -> list[Column] | None:
-        key = (id(object_type), id(field_nodes[0]) if len(field_nodes) == 1 else id(field_nodes))
-        if len(field_nodes) != 1:
-            return _columns_of(object_type, self.collect_subfields(object_type, field_nodes))
-        if key not in self._columns:
-            subfields = self.collect_subfields(object_type, field_nodes)
-            self._columns[key] = _columns_of(object_type, subfields)
-        return self._columns[key]
+    def _plan(
+        self, parent_type: GraphQLObjectType, fields: Mapping[str, list[FieldNode]]
+    ) -> list[Planned]:
+        """Each selected field with its column, or None when it is not a plain column
+        (kept per selection: collected fields live as long as the execution)."""
+        found = self._plans.get(id(fields))
+        if found is not None and found[0] is fields:
+            return found[1]
+        plan = [
+            (response_name, nodes, _column(parent_type, response_name, nodes))
+            for response_name, nodes in fields.items()
+        ]
+        self._plans[id(fields)] = (fields, plan)
+        return plan
 
 
-def _columns_of(
-    object_type: GraphQLObjectType, subfields: Mapping[str, list[FieldNode]]
-) -> list[Column] | None:
-    """The selected fields as columns, or None when one of them is not a plain column."""
-    columns: list[Column] = []
-    for response_key, nodes in subfields.items():
-        node = nodes[0]
-        name = node.name.value
-        if name == "__typename":
-            columns.append((response_key, None, None, True))
-            continue
-        field = object_type.fields.get(name)
-        if field is None or node.arguments or field.resolve is not read_or_empty:
-            return None
-        field_type = field.type
-        non_null = isinstance(field_type, GraphQLNonNull)
-        leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
-            return None
-        columns.append((response_key, name, leaf.serialize, non_null))
-    return columns
+def _column(
+    object_type: GraphQLObjectType, response_name: str, nodes: list[FieldNode]
+) -> Column | None:
+    """The field as a plain column: a scalar or enum the server reads from the row
+    (``read_or_empty``), without arguments; None for any other field."""
+    node = nodes[0]
+    name = node.name.value
+    if name == "__typename":
+        return (response_name, None, None, True)
+    field = object_type.fields.get(name)
+    if field is None or node.arguments or field.resolve is not read_or_empty:
+        return None
+    field_type = field.type
+    non_null = isinstance(field_type, GraphQLNonNull)
+    leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+        return None
+    return (response_name, name, leaf.serialize, non_null)
 
 
 def _column_value(row: Mapping[str, Any], column: Column, object_type: GraphQLObjectType) -> Any:
+    """The column's value in the answer; ``_NotPlainError`` when graphql-core must
+    complete it (a null in a non-null column, a value the type refuses)."""
     _, name, serialize, non_null = column
     if name is None or serialize is None:
         return object_type.name

@@ -21,13 +21,13 @@ from prefect_gql.server._schema import read_or_empty
 
 SDL = """
 enum Kind { A B }
-type Row { id: ID! n: Int kind: Kind name(upper: Boolean): String }
-type Query { rows: [Row] strict_rows: [Row!]! many: [Row!]! }
+type Row { id: ID! n: Int kind: Kind name(upper: Boolean): String child: Row }
+type Query { rows: [Row] strict_rows: [Row!]! many: [Row!]! one: Row }
 """
 GOOD = [{"id": "1", "n": 1, "kind": "A", "name": "x"}, None, {"id": 2, "n": None}]
 
 
-def schema(rows: dict[str, list[Any]]) -> GraphQLSchema:
+def schema(rows: dict[str, Any]) -> GraphQLSchema:
     built = build_schema(SDL)
     row_type, query_type = built.type_map["Row"], built.query_type
     assert isinstance(row_type, GraphQLObjectType)
@@ -39,7 +39,7 @@ def schema(rows: dict[str, list[Any]]) -> GraphQLSchema:
     return built
 
 
-def both(rows: dict[str, list[Any]], document: str) -> tuple[ExecutionResult, ExecutionResult]:
+def both(rows: dict[str, Any], document: str) -> tuple[ExecutionResult, ExecutionResult]:
     built = schema(rows)
     parsed = parse(document)
     return (
@@ -60,10 +60,17 @@ def both(rows: dict[str, list[Any]], document: str) -> tuple[ExecutionResult, Ex
         ({"rows": [{"id": "1", "kind": "C"}]}, "{ rows { kind } }"),
         ({"rows": [{"id": "1"}, "not a row"]}, "{ rows { id } }"),
         ({"rows": []}, "{ rows { id } }"),
+        ({"one": {"id": "1", "n": 2, "child": {"id": "2", "kind": "B"}}},
+         "{ one { id n child { id kind __typename } } }"),
+        ({"one": {"id": None, "n": "x", "child": {"id": "2", "kind": "C"}}},
+         "{ one { n child { kind } id } }"),
+        ({"rows": [{"id": "1", "child": {"id": None}}, {"id": "2", "child": {"n": "x", "id": 3}}]},
+         "{ rows { id child { id n } } }"),
     ],
     ids=[
         "columns", "fragments", "arguments", "null-in-non-null", "null-row-in-non-null",
-        "bad-int", "bad-enum", "not-a-mapping", "empty",
+        "bad-int", "bad-enum", "not-a-mapping", "empty", "object", "object-errors",
+        "rows-with-objects",
     ],
 )  # fmt: skip
 def test_plain_rows_complete_as_graphql_core_does(
