@@ -33,6 +33,7 @@ def test_server_scale_smoke_run_prints_every_measure() -> None:
         "set_flow_run_states p50 (one run)",
         "sequential throughput, 1 client",
         "throughput, 20 concurrent clients",
+        "throughput, 20 concurrent httpx clients",
         "server peak memory (VmHWM)",
         "of a request: validating the get_flow_run_info document",
         "of a request: executing get_flow_run_info",
