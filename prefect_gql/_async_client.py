@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 import anyio
 import httpx
@@ -12,7 +12,7 @@ from prefect_gql_generated.client import AsyncOperations
 
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
-from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Stepper, Stream
+from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
 
 __all__ = ["AsyncClient"]
 
@@ -41,40 +41,30 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
         return httpx.AsyncClient(limits=DEFAULT_LIMITS)
 
     async def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
-        async for _ in self._iterate(plan, stepper := Stepper(plan)):
-            raise TypeError("a plan run for its result emitted an item")
-        result = cast(T, stepper.result)
-        if after is not None:
-            after(self._config, result)
-        return result
+        stepper = Stepper(plan)
+        async for _ in self._iterate(stepper):
+            break
+        return stepper.finish(self._config, after)
 
-    async def _iterate(
-        self, plan: Plan[Any] | Stream, stepper: Stepper[Any] | None = None
-    ) -> AsyncIterator[Any]:
+    async def _iterate(self, stepper: Stepper[Any]) -> AsyncIterator[Any]:
         """Perform the plan's effects; ``Emit`` items are yielded to the caller."""
-        stepper = stepper or Stepper(plan)
-        while stepper.effect is not None:
-            effect = stepper.effect
-            if isinstance(effect, Emit):
-                yield effect.item
-                stepper.succeed(None)
+        for effect in stepper.pending():
+            if not isinstance(effect, Emit):
+                stepper.resume(await self._perform(effect))
                 continue
-            try:
-                if isinstance(effect, Send):
-                    outcome: Any = await self._send(effect.request)
-                else:
-                    await self._sleep(effect.seconds)
-                    outcome = None
-            except EFFECT_FAILURES as err:
-                stepper.fail(err)
-            else:
-                stepper.succeed(outcome)
+            yield effect.item
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        if self._send_slots is None:
-            self._send_slots = anyio.Semaphore(DEFAULT_MAX_CONNECTIONS)
-        async with self._send_slots:
-            return await self._http.send(request, auth=self._auth)
+    async def _perform(self, effect: Send | Sleep) -> Any:
+        """The effect's outcome, or the failure its plan should see."""
+        try:
+            if isinstance(effect, Sleep):
+                return await self._sleep(effect.seconds)
+            if self._send_slots is None:
+                self._send_slots = anyio.Semaphore(DEFAULT_MAX_CONNECTIONS)
+            async with self._send_slots:
+                return await self._http.send(effect.request, auth=self._auth)
+        except EFFECT_FAILURES as failure:
+            return failure
 
     async def aclose(self) -> None:
         """Close the connections, unless the ``httpx.AsyncClient`` was passed in."""

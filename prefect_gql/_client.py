@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, Self, TypeVar
 
 import httpx
 from prefect_gql_generated.client import Operations
 
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS
-from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Stepper, Stream
+from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
 
 __all__ = ["Client"]
 
@@ -36,34 +36,27 @@ class Client(BaseClient[httpx.Client, Operations]):
         return httpx.Client(limits=DEFAULT_LIMITS)
 
     def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
-        for _ in self._iterate(plan, stepper := Stepper(plan)):
-            raise TypeError("a plan run for its result emitted an item")
-        result = cast(T, stepper.result)
-        if after is not None:
-            after(self._config, result)
-        return result
+        stepper = Stepper(plan)
+        for _ in self._iterate(stepper):
+            break
+        return stepper.finish(self._config, after)
 
-    def _iterate(
-        self, plan: Plan[Any] | Stream, stepper: Stepper[Any] | None = None
-    ) -> Iterator[Any]:
+    def _iterate(self, stepper: Stepper[Any]) -> Iterator[Any]:
         """Perform the plan's effects; ``Emit`` items are yielded to the caller."""
-        stepper = stepper or Stepper(plan)
-        while stepper.effect is not None:
-            effect = stepper.effect
+        for effect in stepper.pending():
             if isinstance(effect, Emit):
                 yield effect.item
-                stepper.succeed(None)
-                continue
-            try:
-                if isinstance(effect, Send):
-                    outcome: Any = self._http.send(effect.request, auth=self._auth)
-                else:
-                    self._sleep(effect.seconds)
-                    outcome = None
-            except EFFECT_FAILURES as err:
-                stepper.fail(err)
             else:
-                stepper.succeed(outcome)
+                stepper.resume(self._perform(effect))
+
+    def _perform(self, effect: Send | Sleep) -> Any:
+        """The effect's outcome, or the failure its plan should see."""
+        try:
+            if isinstance(effect, Send):
+                return self._http.send(effect.request, auth=self._auth)
+            return self._sleep(effect.seconds)
+        except EFFECT_FAILURES as failure:
+            return failure
 
     def close(self) -> None:
         """Close the connections, unless the ``httpx.Client`` was passed in."""

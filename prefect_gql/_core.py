@@ -25,7 +25,17 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Itera
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    ParamSpec,
+    Self,
+    TypeVar,
+    cast,
+    overload,
+)
 
 import httpx
 from prefect_gql_generated.client import PlanOperations
@@ -87,9 +97,11 @@ EFFECT_FAILURES = (httpx.RequestError, PrefectGQLError)
 class Stepper(Generic[T]):
     """Advances a plan one effect at a time; the drivers only perform the effects.
 
-    ``effect`` is the effect to perform next, or ``None`` once the plan returned
-    ``result``. A failure listed in ``EFFECT_FAILURES`` goes back into the plan; any
-    other exception is a bug and propagates from the driver.
+    ``pending()`` gives the effects to perform in order: the driver hands each outcome
+    back with ``resume`` (a failure listed in ``EFFECT_FAILURES`` goes into the plan at
+    its ``yield``; any other exception is a bug and propagates), and passes each ``Emit``
+    item to its caller (the plan resumes when the next effect is asked for).
+    ``finish`` gives the plan's result once it returned.
     """
 
     __slots__ = ("_plan", "effect", "result")
@@ -100,11 +112,28 @@ class Stepper(Generic[T]):
         self.result: T | None = None
         self._advance(plan.send, None)
 
-    def succeed(self, outcome: Any) -> None:
-        self._advance(self._plan.send, outcome)
+    def pending(self) -> Iterator[Effect]:
+        while self.effect is not None:
+            effect = self.effect
+            yield effect
+            if isinstance(effect, Emit) and self.effect is effect:
+                self._advance(self._plan.send, None)
 
-    def fail(self, error: BaseException) -> None:
-        self._advance(self._plan.throw, error)
+    def resume(self, outcome: Any) -> None:
+        """Continue the plan with an effect's outcome, or the failure it raised."""
+        if isinstance(outcome, EFFECT_FAILURES):
+            self._advance(self._plan.throw, outcome)
+        else:
+            self._advance(self._plan.send, outcome)
+
+    def finish(self, config: ClientConfig, after: AfterHook | None) -> T:
+        """The plan's result, once ``after`` (the shell's local work) has run with it."""
+        if self.effect is not None:
+            raise TypeError("a plan run for its result emitted an item")
+        result = cast(T, self.result)
+        if after is not None:
+            after(config, result)
+        return result
 
     def _advance(self, step: Callable[[Any], Effect], value: Any) -> None:
         try:
@@ -260,7 +289,7 @@ class ClientStream(Generic[P, T_co]):
         plan = self._plan
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            return client._iterate(plan(client._config, *args, **kwargs))
+            return client._iterate(Stepper(plan(client._config, *args, **kwargs)))
 
         method.__name__ = self.__name__
         method.__qualname__ = f"{owner.__name__}.{self.__name__}"
