@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import gc
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,13 +26,13 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
+import _results as results
 import httpx
 from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
-from run import CANNED, RESULTS, RUN_ID, CannedServer, Row, per_call_ms, table
+from run import CANNED, RUN_ID, CannedServer, Row, per_call_ms, table
 
 from prefect_gql import AsyncClient, Client
 
@@ -319,26 +318,12 @@ def _prefect_call(url: str) -> Callable[[], object]:
 
 
 def write_section(report: str) -> None:
-    """Replace (or append) this benchmark's section at the end of RESULTS.md, nothing else."""
-    machine = (
-        f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
-    section = (
-        f"{SECTION_TITLE}\n\n"
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}, with "
+    results.write_section(
+        SECTION_TITLE.removeprefix("## "),
         "`python benchmarks/cold_start.py` (fresh interpreters taking turns against the "
-        "canned loopback server; wall time from spawn to exit, medians).\n\n" + report + "\n"
+        "canned loopback server; wall time from spawn to exit, medians)",
+        report,
     )
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(f"\n{SECTION_TITLE}\n")
-    if start >= 0:
-        following = text.find("\n## ", start + 1)
-        rest = text[following:] if following >= 0 else ""
-        text = text[:start].rstrip("\n") + "\n\n" + section + rest
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text)
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ Signature and docstring are the plan's, minus its first (``config``) parameter.
 from __future__ import annotations
 
 import inspect
-import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -162,16 +161,9 @@ class ClientConfig:
     ui_endpoint: str = "http://localhost:8080"
     """The Prefect Server UI, for links (``server.ui.endpoint``)."""
     deadline: float | None = DEFAULT_DEADLINE
-    """Seconds one method call may take in all (``None``: no bound beyond the timeouts)."""
+    """Seconds one API request may take in all, retries included (``None``: no bound
+    beyond the timeouts)."""
     max_response_bytes: int = MAX_RESPONSE_BYTES
-    call_deadline: float | None = None
-    """``time.monotonic()`` by which the current call must end; set per call."""
-
-    def for_call(self) -> ClientConfig:
-        """This configuration with the deadline of a call starting now."""
-        if self.deadline is None:
-            return self
-        return replace(self, call_deadline=time.monotonic() + self.deadline)
 
     def with_changes(self, **changes: Any) -> ClientConfig:
         return replace(self, **changes)
@@ -244,7 +236,7 @@ class ClientMethod(Generic[P, T_co]):
         after = self._after
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            return client._run(plan(client._config.for_call(), *args, **kwargs), after)
+            return client._run(plan(client._config, *args, **kwargs), after)
 
         method.__name__ = self.__name__
         method.__qualname__ = f"{owner.__name__}.{self.__name__}"

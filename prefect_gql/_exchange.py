@@ -176,10 +176,12 @@ def _longest_phase(timeout: httpx.Timeout) -> float | None:
     return max(phases) if phases else None
 
 
-def _bound_attempt(config: ClientConfig, request: httpx.Request, now: float) -> None:
-    """Limit one attempt: its timeouts to what the call has left, its body to a deadline
-    (the longest timeout phase, or what the call has left) and to the size cap."""
-    left = config.call_deadline - now if config.call_deadline is not None else None
+def _bound_attempt(
+    config: ClientConfig, request: httpx.Request, now: float, deadline: float | None
+) -> None:
+    """Limit one attempt: its timeouts to what the request has left, its body to a deadline
+    (the longest timeout phase, or what the request has left) and to the size cap."""
+    left = deadline - now if deadline is not None else None
     budget = (
         min(b for b in (_longest_phase(config.timeout), left) if b is not None)
         if (left is not None or _longest_phase(config.timeout) is not None)
@@ -214,17 +216,18 @@ def _send_with_retries(
     """
     label = operation_name or "-"
     retry_number = 0
+    deadline = time.monotonic() + config.deadline if config.deadline is not None else None
     while True:
         retry_number += 1
         started = time.monotonic()
-        if config.call_deadline is not None and started >= config.call_deadline:
+        if deadline is not None and started >= deadline:
             raise _deadline_error(config, request)
-        _bound_attempt(config, request, started)
+        _bound_attempt(config, request, started, deadline)
         try:
             response = yield Send(request)
         except httpx.TransportError as err:
             delay = _within_deadline(
-                config, config.retry.delay_after_error(err, retry_number, retry_safe=retry_safe)
+                deadline, config.retry.delay_after_error(err, retry_number, retry_safe=retry_safe)
             )
             _log_attempt(request, label, type(err).__name__, started, delay)
             if delay is None:
@@ -239,7 +242,7 @@ def _send_with_retries(
         except PrefectGQLError as err:
             raise redacted(err, config, token) from err.__cause__
         delay = _within_deadline(
-            config,
+            deadline,
             config.retry.delay_after_response(response, retry_number, retry_safe=retry_safe),
         )
         _log_attempt(request, label, response.status_code, started, delay)
@@ -251,7 +254,7 @@ def _send_with_retries(
         except ClientError as err:
             delay = (
                 _within_deadline(
-                    config,
+                    deadline,
                     config.retry.delay_after_graphql_error(
                         err.code, retry_number, retry_safe=retry_safe
                     ),
@@ -267,17 +270,17 @@ def _send_with_retries(
             raise redacted(err, config, token) from err.__cause__
 
 
-def _within_deadline(config: ClientConfig, delay: float | None) -> float | None:
-    """A retry delay, or ``None`` when waiting it would end past the call's deadline."""
-    if delay is None or config.call_deadline is None:
+def _within_deadline(deadline: float | None, delay: float | None) -> float | None:
+    """A retry delay, or ``None`` when waiting it would end past the request's deadline."""
+    if delay is None or deadline is None:
         return delay
-    return delay if time.monotonic() + delay < config.call_deadline else None
+    return delay if time.monotonic() + delay < deadline else None
 
 
 def _deadline_error(config: ClientConfig, request: httpx.Request) -> APITimeoutError:
     return APITimeoutError(
         f"{request.method} {request.url.copy_with(query=None)}: no answer within the "
-        f"call's deadline of {config.deadline:g} s (deadline=...)"
+        f"request's deadline of {config.deadline:g} s, retries included (deadline=...)"
     )
 
 

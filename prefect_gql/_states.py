@@ -41,7 +41,6 @@ Rules:
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
@@ -63,7 +62,7 @@ from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
 
 from ._exceptions import InvalidStateError
-from ._validation import ImmutableInputModel, describe_validation_error, problem_text
+from ._validation import ImmutableInputModel, describe_validation_error, json_field, problem_text
 
 __all__ = [
     "STATE_TYPES",
@@ -112,32 +111,6 @@ DEFAULT_CORE_VERSION = "1.4.1"
 # -- field types -----------------------------------------------------------------------
 
 
-def _json_problem(value: object, path: str) -> str | None:
-    if value is None or isinstance(value, str | bool | int):
-        return None
-    if isinstance(value, float):
-        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
-    if isinstance(value, list):
-        return next(
-            (p for i, item in enumerate(value) if (p := _json_problem(item, f"{path}[{i}]"))),
-            None,
-        )
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path} has a non-string key {key!r}"
-            if problem := _json_problem(item, f"{path}[{key!r}]"):
-                return problem
-        return None
-    return f"{path} is a {type(value).__name__}, not a JSON value"
-
-
-def _json_value(value: Any) -> Any:
-    if problem := _json_problem(value, "the value"):
-        raise ValueError(problem)
-    return value
-
-
 def _json_object_or_empty(value: Any) -> Any:
     """Prefect writes a null ``context``/``cached_inputs`` as ``{}``."""
     return {} if value is None else value
@@ -149,10 +122,10 @@ def _datetime_input(value: Any) -> Any:
     raise ValueError(f"expected an ISO-8601 datetime string, got {type(value).__name__}")
 
 
-_Json = Annotated[JSONValue, BeforeValidator(_json_value)]
+_Json = Annotated[JSONValue, BeforeValidator(json_field)]
 _JsonObject = Annotated[
     dict[str, JSONValue],
-    BeforeValidator(_json_value),
+    BeforeValidator(json_field),
     BeforeValidator(_json_object_or_empty),
 ]
 _WireTime = Annotated[

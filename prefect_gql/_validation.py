@@ -8,7 +8,7 @@ pydantic's ``ValidationError``.
 
 from __future__ import annotations
 
-import json
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ __all__ = [
     "describe_validation_error",
     "ensure_json",
     "json_field",
+    "json_problem",
     "problem_text",
     "valid_uuid",
 ]
@@ -53,12 +54,33 @@ def aware(value: datetime, what: str) -> datetime:
     return value
 
 
+def json_problem(value: object, path: str = "the value") -> str | None:
+    """What keeps ``value`` from being plain JSON (a set, an object, NaN, a non-string key),
+    with where it is, or ``None``. Tuples pass as lists, as ``json.dumps`` sends them."""
+    if value is None or isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{path} is {value!r}, which JSON cannot hold"
+    if isinstance(value, list | tuple):
+        return next(
+            (p for i, item in enumerate(value) if (p := json_problem(item, f"{path}[{i}]"))),
+            None,
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path} has a non-string key {key!r}"
+            if problem := json_problem(item, f"{path}[{key!r}]"):
+                return problem
+        return None
+    return f"{path} is a {type(value).__name__}, not a JSON value"
+
+
 def _json_problem(value: object) -> str | None:
     try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as err:
-        return str(err)
-    return None
+        return json_problem(value)
+    except RecursionError:
+        return "it is nested too deeply (or contains itself)"
 
 
 def ensure_json(value: object, what: str) -> None:
@@ -75,7 +97,7 @@ def json_field(value: Any) -> Any:
     """``ensure_json`` as a pydantic ``BeforeValidator`` of a JSON-typed field."""
     problem = _json_problem(value)
     if problem is not None:
-        raise ValueError(f"not JSON-serializable: {problem}")
+        raise ValueError(problem)
     return value
 
 

@@ -204,8 +204,11 @@ INVALID_FLOWS = [
         r"edge 0 \('a' -> 'zz'\) refers to unknown task slug 'zz'",
     ),
     ({"tasks": [{"slug": "a"}]}, "tasks.0.name: Field required"),
-    ({"schedule": {"clocks": {1, 2}}}, "schedule: not JSON-serializable"),
-    ({"run_config": float("inf")}, "run_config: not JSON-serializable"),
+    (
+        {"schedule": {"clocks": {1, 2}}},
+        r"schedule: the value\[.clocks.\] is a set, not a JSON value",
+    ),
+    ({"run_config": float("inf")}, "run_config: the value is inf, which JSON cannot hold"),
     ({"name": ""}, "name: String should have at least 1 character"),
     ({"owner": "me"}, "owner: Extra inputs are not permitted"),
     (

@@ -94,18 +94,20 @@ def get_flow_run_info(config: ClientConfig, flow_run_id: str) -> Plan[FlowRunInf
     if run is None:
         raise NotFoundError(f"flow run {run_id} not found")
     project = run.flow.project
-    return FlowRunInfo(
+    # Built from answers the generated models already validated: constructing skips a
+    # second validation of every field (a third of a call's overhead, issue 16).
+    return FlowRunInfo.model_construct(
         id=run.id,
         name=run.name,
         flow_id=run.flow_id,
-        project=ProjectInfo(id=project.id, name=project.name),
+        project=ProjectInfo.model_construct(id=project.id, name=project.name),
         parameters=json_object(run.parameters),
         context=json_object(run.context),
         version=run.version,
         scheduled_start_time=run.scheduled_start_time,
         state=state_or_pending(run.serialized_state),
         task_runs=[
-            TaskRunInfo(
+            TaskRunInfo.model_construct(
                 id=task_run.id,
                 task_id=task_run.task.id,
                 task_slug=task_run.task.slug,
