@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from ._constants import (
         DEFAULT_CORE_VERSION as DEFAULT_CORE_VERSION,
+        DEFAULT_DEADLINE as DEFAULT_DEADLINE,
     )
     from ._constants import (
         DEFAULT_MAX_CONNECTIONS as DEFAULT_MAX_CONNECTIONS,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     )
     from ._constants import (
         LOG_BATCH_SIZE as LOG_BATCH_SIZE,
+        MAX_RESPONSE_BYTES as MAX_RESPONSE_BYTES,
     )
     from ._constants import (
         MAX_RETRY_AFTER as MAX_RETRY_AFTER,
@@ -309,11 +311,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "._client": ("Client",),
     "._constants": (
         "DEFAULT_CORE_VERSION",
+        "DEFAULT_DEADLINE",
         "DEFAULT_MAX_CONNECTIONS",
         "DEFAULT_MAX_RETRIES",
         "DEFAULT_TIMEOUT",
         "INITIAL_RETRY_DELAY",
         "LOG_BATCH_SIZE",
+        "MAX_RESPONSE_BYTES",
         "MAX_RETRY_AFTER",
         "MAX_RETRY_DELAY",
         "REGISTRATION_BATCH_SIZE",
