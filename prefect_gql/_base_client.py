@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Mapping
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
 from prefect_gql_generated.client import AsyncOperations, Operations
@@ -155,12 +155,17 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         raise NotImplementedError
 
     def __repr__(self) -> str:
-        tokens = self._config.tokens
-        auth = "api_key" if tokens.api_key else "api_token" if tokens.api_token else "none"
         return (
             f"{type(self).__name__}(api_server={self._config.api_server!r}, "
-            f"backend={self._config.backend!r}, auth={auth!r}, tenant_id={tokens.tenant_id!r})"
+            f"backend={self._config.backend!r}, auth={self.credential_kind!r}, "
+            f"tenant_id={self.tenant_id!r})"
         )
+
+    @property
+    def credential_kind(self) -> Literal["api_key", "api_token", "none"]:
+        """Which credential requests carry (never the credential itself)."""
+        tokens = self._config.tokens
+        return "api_key" if tokens.api_key else "api_token" if tokens.api_token else "none"
 
     @property
     def api_server(self) -> str:

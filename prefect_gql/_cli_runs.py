@@ -481,7 +481,7 @@ def auth_status(output: str, api: str | None) -> None:
         status: Mapping[str, Any] = {
             "api": client.api_server,
             "backend": client.backend,
-            "credential": _credential_kind(client),
+            "credential": client.credential_kind,
             "tenant_id": client.tenant_id,
         }
     if output == "json":
@@ -489,12 +489,6 @@ def auth_status(output: str, api: str | None) -> None:
         return
     for key, value in status.items():
         click.echo(f"{key}: {value if value is not None else '-'}")
-
-
-def _credential_kind(client: Client) -> str:
-    # repr names the kind (api_key, api_token or none) and never the value
-    match = re.search(r"auth='(\w+)'", repr(client))
-    return match.group(1) if match else "none"
 
 
 @auth.command("switch-tenant")

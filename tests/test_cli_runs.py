@@ -11,12 +11,13 @@ import sys
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from prefect_gql import Client, Failed, FlowSpec, ParameterSpec, Success, TaskSpec, __version__
-from prefect_gql.server import LocalServer
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
 
 from .test_views import drive, log
 
@@ -237,3 +238,42 @@ def test_auth_status_names_the_server_and_never_the_key(env: dict[str, str]) -> 
     assert status["backend"] == "server"
     assert status["credential"] == "api_key"
     assert secret not in done.stdout + done.stderr
+
+
+def test_auth_login_status_and_switch_tenant_with_an_api_key(tmp_path: Path) -> None:
+    """Against a server in token mode: the key is checked, saved to auth.toml (0600) with
+    its tenant, used by later commands, and never printed."""
+    home = tmp_path / "home"
+    with LocalServer(auth=AuthConfig()) as token_server:
+        key = token_server.issue_api_key()
+        env = {
+            **os.environ,
+            "PREFECT__HOME_DIR": str(home),
+            "PREFECT__CLOUD__API": token_server.url,
+        }
+        env = {name: value for name, value in env.items() if name != "PREFECT__CLOUD__API_KEY"}
+
+        login = cli(env, "auth", "login", "--key", key)
+        assert login.returncode == 0, login.stderr
+        assert DEFAULT_TENANT_ID in login.stdout
+        saved = (home / "auth.toml").read_text()
+        assert key in saved
+        assert (home / "auth.toml").stat().st_mode & 0o777 == 0o600
+
+        status = cli(env, "auth", "status", "-o", "json")
+        assert json.loads(status.stdout) == {
+            "api": token_server.url,
+            "backend": "cloud",
+            "credential": "api_key",
+            "tenant_id": DEFAULT_TENANT_ID,
+        }
+        switched = cli(env, "auth", "switch-tenant", "default")
+        assert switched.returncode == 0, switched.stderr
+        refused = cli(env, "auth", "switch-tenant", str(uuid.uuid4()))
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("Error:")
+        assert "Traceback" not in refused.stderr
+        bad = cli(env, "auth", "login", "--key", "not-a-known-key")
+        assert bad.returncode == 1
+        for done in (login, status, switched, refused):
+            assert key not in done.stdout + done.stderr
