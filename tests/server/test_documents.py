@@ -131,6 +131,16 @@ CALLS: dict[str, Callable[[GraphQL, World], Call]] = {
     "GetUserDefaultTenantSlug": _plain(lambda w: {}),
     "GetAuthTenant": _plain(lambda w: {}),
     "CreateTenant": _plain(lambda w: {"input": {"name": "T", "slug": f"t-{w.flow_run_id[:8]}"}}),
+    "GetFlowRunView": _plain(lambda w: {"id": w.flow_run_id, "finished_states": ["Success"]}),
+    "GetTaskRunView": _plain(lambda w: {"id": w.task_run_ids["load-1"]}),
+    "GetFlowView": _plain(lambda w: {"id": w.flow_id}),
+    "ListFlowRunsPage": _plain(lambda w: {"flow_id": w.flow_id, "direction": "desc", "limit": 10}),
+    "ListTaskRunsPage": _plain(lambda w: {
+        "flow_run_id": w.flow_run_id, "created_after": "2020-01-01T00:00:00Z", "limit": 10}),
+    "ListFlowRunLogsPage": _plain(lambda w: {
+        "flow_run_id": w.flow_run_id, "created_after": "2020-01-01T00:00:00Z", "limit": 10}),
+    "PollFlowRun": _plain(lambda w: {
+        "id": w.flow_run_id, "finished_states": ["Success"], "log_limit": 10}),
 }  # fmt: skip
 """Operation name -> its variables (and headers) against a fresh ``World``."""
 
