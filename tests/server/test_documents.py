@@ -106,16 +106,6 @@ CALLS: dict[str, Callable[[GraphQL, World], Call]] = {
         "flow_run_id": w.flow_run_id, "task_run_id": w.task_run_ids["load-1"], "message": "hi",
         "level": "WARNING", "name": "prefect", "timestamp": "2026-11-24T10:00:00Z", "info": {}}]}}),
     "GetFlowRunLogs": _plain(lambda w: {"flow_run_id": w.flow_run_id}),
-    "GetFlowRunView": _plain(
-        lambda w: {"id": w.flow_run_id, "finished_states": ["Success", "Failed"]}),
-    "GetTaskRunView": _plain(lambda w: {"id": w.task_run_ids["load-1"]}),
-    "GetFlowView": _plain(lambda w: {"id": w.flow_id}),
-    "ListFlowRunsPage": _plain(lambda w: {
-        "flow_id": w.flow_id, "direction": "desc", "limit": 10}),
-    "ListTaskRunsPage": _plain(lambda w: {"flow_run_id": w.flow_run_id, "limit": 10}),
-    "ListFlowRunLogsPage": _plain(lambda w: {"flow_run_id": w.flow_run_id, "limit": 10}),
-    "PollFlowRun": _plain(lambda w: {
-        "id": w.flow_run_id, "finished_states": ["Success"], "log_limit": 10}),
     "CreateProject": _plain(lambda w: {"input": {"name": "another", "tenant_id": w.tenant_id}}),
     "FindProjectByName": _plain(lambda w: {"name": w.project_name}),
     "DeleteProject": _plain(lambda w: {"input": {"project_id": w.project_id}}),
