@@ -61,6 +61,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
 
+from ._constants import DEFAULT_CORE_VERSION
 from ._exceptions import InvalidStateError
 from ._validation import ImmutableInputModel, describe_validation_error, json_field, problem_text
 
@@ -104,8 +105,6 @@ __all__ = [
     "ValidationFailed",
     "parse_state",
 ]
-
-DEFAULT_CORE_VERSION = "1.4.1"
 
 
 # -- field types -----------------------------------------------------------------------

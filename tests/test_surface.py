@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -118,3 +120,17 @@ def test_public_names_resolve() -> None:
     for name in prefect_gql.__all__:
         assert getattr(prefect_gql, name) is not None
     assert prefect_gql.ClientError.__name__ == "ClientError"
+
+
+def test_states_and_flow_specs_load_without_the_http_stack() -> None:
+    """Code that only builds states or flow specs (inside a flow, say) never imports httpx."""
+    program = (
+        "import sys\n"
+        "from prefect_gql import Running, FlowSpec, parse_state, DEFAULT_CORE_VERSION\n"
+        "Running(message='x').to_wire(); FlowSpec(name='f')\n"
+        "print(sorted(m for m in ('httpx', 'anyio', 'prefect') if m in sys.modules))\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed program
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
