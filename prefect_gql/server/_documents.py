@@ -38,13 +38,22 @@ from ._limits import (
     validate_within_limits,
 )
 
-__all__ = ["MAX_CACHED_DOCUMENTS", "MAX_CACHED_DOCUMENT_LENGTH", "CheckedDocument", "Documents"]
+__all__ = [
+    "MAX_CACHED_CHARACTERS",
+    "MAX_CACHED_DOCUMENTS",
+    "MAX_CACHED_DOCUMENT_LENGTH",
+    "CheckedDocument",
+    "Documents",
+]
 
 MAX_CACHED_DOCUMENTS = 256
 """Distinct documents kept; the least recently used is dropped first."""
 MAX_CACHED_DOCUMENT_LENGTH = 20_000
-"""Longer documents (rare: Prefect's own are under 3,000 characters) are checked on
-every request, so that the cache's memory stays small whatever clients send."""
+"""Longer documents (rare: Prefect's and prefect_gql's own are under 3,000 characters)
+are checked on every request."""
+MAX_CACHED_CHARACTERS = 500_000
+"""The kept documents' total length: a parsed document holds about 130 bytes a
+character, so the cache stays under about 65 MB whatever clients send."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class Documents:
     def __init__(self, schema: GraphQLSchema) -> None:
         self._schema = schema
         self._checked: OrderedDict[str, CheckedDocument] = OrderedDict()
+        self._characters = 0
         self._lock = threading.Lock()
 
     def checked(self, query: str) -> CheckedDocument:
@@ -87,9 +97,15 @@ class Documents:
         checked = self._check(query)
         if len(query) <= MAX_CACHED_DOCUMENT_LENGTH:
             with self._lock:
+                if query not in self._checked:
+                    self._characters += len(query)
                 self._checked[query] = checked
-                while len(self._checked) > MAX_CACHED_DOCUMENTS:
-                    self._checked.popitem(last=False)
+                while (
+                    len(self._checked) > MAX_CACHED_DOCUMENTS
+                    or self._characters > MAX_CACHED_CHARACTERS
+                ):
+                    dropped, _ = self._checked.popitem(last=False)
+                    self._characters -= len(dropped)
         return checked
 
     def _check(self, query: str) -> CheckedDocument:

@@ -6,7 +6,12 @@ from __future__ import annotations
 import uuid
 
 from prefect_gql.server._app import _schema
-from prefect_gql.server._documents import MAX_CACHED_DOCUMENTS, Documents
+from prefect_gql.server._documents import (
+    MAX_CACHED_CHARACTERS,
+    MAX_CACHED_DOCUMENT_LENGTH,
+    MAX_CACHED_DOCUMENTS,
+    Documents,
+)
 from prefect_gql.server._limits import MAX_ALIASES, MAX_LIST_LENGTH
 
 from .conftest import GraphQL
@@ -48,3 +53,16 @@ def test_the_cache_keeps_a_bounded_number_of_documents() -> None:
         documents.checked(f"query Q{number} {{ hello }}")
     assert documents.checked("query Q0 { hello }") is not first
     assert len(documents._checked) == MAX_CACHED_DOCUMENTS
+
+
+def test_the_cache_keeps_a_bounded_number_of_characters() -> None:
+    documents = Documents(_schema())
+    padding = " " * (MAX_CACHED_DOCUMENT_LENGTH - 100)
+    count = MAX_CACHED_CHARACTERS // MAX_CACHED_DOCUMENT_LENGTH + 5
+    for number in range(count):
+        documents.checked(f"query Q{number} {{ hello }}{padding}")
+    kept = sum(len(query) for query in documents._checked)
+    assert kept <= MAX_CACHED_CHARACTERS
+    assert documents._characters == kept
+    too_long = "{ hello }" + " " * MAX_CACHED_DOCUMENT_LENGTH
+    assert documents.checked(too_long) is not documents.checked(too_long)
