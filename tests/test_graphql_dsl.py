@@ -24,8 +24,7 @@ from typing import Any
 
 import graphql
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from prefect_gql._exceptions import InvalidInputError
 from prefect_gql._graphql_dsl import (

@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from prefect_gql import Client
-from prefect_gql import _states as ours
+from prefect_gql import Client, _states as ours
 from prefect_gql._exceptions import InvalidInputError, InvalidStateError
 from prefect_gql._flow import compress_flow, decompress_flow, split_for_registration
 from prefect_gql._prefect_compat import (
@@ -39,9 +38,11 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"prefect\.")
     import prefect
     from prefect import Flow, Parameter, task
-    from prefect.engine import result as prefect_result
-    from prefect.engine import results as prefect_results
-    from prefect.engine import state as prefect_state
+    from prefect.engine import (
+        result as prefect_result,
+        results as prefect_results,
+        state as prefect_state,
+    )
     from prefect.run_configs import DockerRun, KubernetesRun, LocalRun, UniversalRun
     from prefect.schedules import Schedule
     from prefect.schedules.clocks import CronClock, IntervalClock
