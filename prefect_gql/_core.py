@@ -1,8 +1,7 @@
 """The I/O-free core shared by ``Client`` and ``AsyncClient``.
 
-Every client method is written once, as a *plan*: a generator that yields transport
-effects and receives their outcomes. The clients are thin drivers that perform two
-kinds of effect:
+Every client method is written once, as a *plan*: a generator that yields effects and
+receives their outcomes. The clients are thin drivers that perform them:
 
 - ``Send``: send one ``httpx.Request`` and return the ``httpx.Response``;
 - ``Sleep``: wait before a retry (or between polls);
@@ -15,6 +14,8 @@ of an effect is thrown into the plan at its ``yield``: plans use ordinary ``try`
 ``ClientMethod`` turns a plan into a method of both clients: ``Client.x(...)`` runs
 the plan and returns its result, ``AsyncClient.x(...)`` returns an awaitable of it.
 Signature and docstring are the plan's, minus its first (``config``) parameter.
+``Stepper`` owns the control flow both drivers share, so each driver only performs an
+effect.
 """
 
 from __future__ import annotations
