@@ -8,14 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from prefect_gql_generated.input_types import (
-    cancel_flow_run_input,
-    create_flow_run_input,
-    set_flow_run_name_input,
-    set_flow_run_state_input,
-    set_flow_run_states_input,
-    update_flow_run_heartbeat_input,
-)
+import prefect_gql_generated as generated
 from prefect_gql_generated.json_value import JSONValue
 
 from .._core import ClientConfig, ClientMethod, Plan
@@ -79,7 +72,7 @@ def create_flow_run(
         fields[name] = value
     fields.update(flow_run_name=run_name, labels=list(labels) if labels is not None else None)
     answer = yield from config.operations.create_flow_run(
-        input=build_input(create_flow_run_input, "flow run", **fields)
+        input=build_input(generated.create_flow_run_input, "flow run", **fields)
     )
     if answer.create_flow_run is None or answer.create_flow_run.id is None:
         raise OperationFailedError("create_flow_run returned no id")
@@ -141,10 +134,10 @@ def set_flow_run_state(
     """
     checked, checked_version = state_and_version(state, version)
     answer = yield from config.operations.set_flow_run_states(
-        input=set_flow_run_states_input(
+        input=generated.set_flow_run_states_input(
             states=[
                 build_input(
-                    set_flow_run_state_input,
+                    generated.set_flow_run_state_input,
                     "flow run state",
                     **state_update(config, "flow_run_id", flow_run_id, checked, checked_version),
                 )
@@ -158,7 +151,9 @@ def set_flow_run_state(
 def set_flow_run_name(config: ClientConfig, flow_run_id: str, name: str) -> Plan[bool]:
     """Rename a flow run."""
     answer = yield from config.operations.set_flow_run_name(
-        input=set_flow_run_name_input(flow_run_id=valid_uuid(flow_run_id, "flow_run_id"), name=name)
+        input=generated.set_flow_run_name_input(
+            flow_run_id=valid_uuid(flow_run_id, "flow_run_id"), name=name
+        )
     )
     return bool(answer.set_flow_run_name and answer.set_flow_run_name.success)
 
@@ -166,7 +161,7 @@ def set_flow_run_name(config: ClientConfig, flow_run_id: str, name: str) -> Plan
 def cancel_flow_run(config: ClientConfig, flow_run_id: str) -> Plan[str | None]:
     """Cancel a flow run; returns the state it is now in (e.g. ``"Cancelling"``)."""
     answer = yield from config.operations.cancel_flow_run(
-        input=cancel_flow_run_input(flow_run_id=valid_uuid(flow_run_id, "flow_run_id"))
+        input=generated.cancel_flow_run_input(flow_run_id=valid_uuid(flow_run_id, "flow_run_id"))
     )
     return answer.cancel_flow_run.state if answer.cancel_flow_run else None
 
@@ -176,7 +171,7 @@ def update_flow_run_heartbeat(config: ClientConfig, flow_run_id: str) -> Plan[No
     try:
         run_id = valid_uuid(flow_run_id, "flow_run_id")
         yield from config.operations.update_flow_run_heartbeat(
-            input=update_flow_run_heartbeat_input(flow_run_id=run_id),
+            input=generated.update_flow_run_heartbeat_input(flow_run_id=run_id),
             headers={"X-PREFECT-HEARTBEAT-ID": run_id},
         )
     except PrefectGQLError as err:

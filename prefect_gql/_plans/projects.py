@@ -5,25 +5,19 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from prefect_gql_generated.input_types import (
-    create_flow_from_compressed_string_input,
-    create_flow_input,
-    create_project_input,
-    delete_project_input,
-    register_edges_input,
-    register_tasks_input,
-    set_schedule_active_input,
-)
+import prefect_gql_generated as generated
 
 from .._constants import REGISTRATION_BATCH_SIZE
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import ClientError, InvalidInputError, NotFoundError, OperationFailedError
-from .._flow import FlowSpec, batched, compress_flow, split_for_registration
 from .._prefect_compat import PrefectSerializable, flow_from_prefect, is_prefect_flow
 from .._validation import build_input
 from .tenants import get_cloud_url, get_tenant_id
+
+if TYPE_CHECKING:
+    from .._flow import FlowSpec
 
 __all__ = ["ProjectMethods"]
 
@@ -38,7 +32,7 @@ def create_project(
     try:
         answer = yield from config.operations.create_project(
             input=build_input(
-                create_project_input,
+                generated.create_project_input,
                 "project",
                 tenant_id=tenant_id,
                 name=project_name,
@@ -67,12 +61,14 @@ def delete_project(config: ClientConfig, project_name: str) -> Plan[bool]:
     """Delete the project of that name; NotFoundError if there is none."""
     project_id = yield from _project_id(config, project_name)
     answer = yield from config.operations.delete_project(
-        input=delete_project_input(project_id=project_id)
+        input=generated.delete_project_input(project_id=project_id)
     )
     return bool(answer.delete_project and answer.delete_project.success)
 
 
 def _serialized_flow(flow: object, build: bool) -> dict[str, Any]:
+    from .._flow import FlowSpec  # noqa: PLC0415 - flow specs load only when registering
+
     if is_prefect_flow(flow):
         return flow_from_prefect(flow, build)
     if isinstance(flow, FlowSpec):
@@ -113,6 +109,8 @@ def register(
     if not isinstance(serialized.get("name"), str):
         raise InvalidInputError("the serialized flow has no 'name'")
     project_id = yield from _project_id(config, project_name)
+    from .._flow import batched, compress_flow, split_for_registration  # noqa: PLC0415
+
     flow_only, tasks, edges = split_for_registration(serialized)
     common: dict[str, Any] = {
         "project_id": project_id,
@@ -125,7 +123,7 @@ def register(
     if compressed:
         created = yield from config.operations.create_flow_from_compressed_string(
             input=build_input(
-                create_flow_from_compressed_string_input,
+                generated.create_flow_from_compressed_string_input,
                 "flow",
                 serialized_flow=compress_flow(flow_only),
                 **common,
@@ -138,7 +136,9 @@ def register(
         )
     else:
         created_plain = yield from config.operations.create_flow(
-            input=build_input(create_flow_input, "flow", serialized_flow=flow_only, **common)
+            input=build_input(
+                generated.create_flow_input, "flow", serialized_flow=flow_only, **common
+            )
         )
         flow_id = created_plain.create_flow.id if created_plain.create_flow else None
     if flow_id is None:
@@ -146,18 +146,18 @@ def register(
     for batch in batched(tasks, REGISTRATION_BATCH_SIZE):
         yield from config.operations.register_tasks(
             input=build_input(
-                register_tasks_input, "tasks", flow_id=flow_id, serialized_tasks=batch
+                generated.register_tasks_input, "tasks", flow_id=flow_id, serialized_tasks=batch
             )
         )
     for batch in batched(edges, REGISTRATION_BATCH_SIZE):
         yield from config.operations.register_edges(
             input=build_input(
-                register_edges_input, "edges", flow_id=flow_id, serialized_edges=batch
+                generated.register_edges_input, "edges", flow_id=flow_id, serialized_edges=batch
             )
         )
     if set_schedule_active:
         yield from config.operations.set_schedule_active(
-            input=set_schedule_active_input(flow_id=flow_id)
+            input=generated.set_schedule_active_input(flow_id=flow_id)
         )
     if not no_url:
         group = yield from config.operations.get_flow_group_id(id=flow_id)

@@ -6,17 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from prefect_gql_generated.input_types import (
-    create_task_run_artifact_input,
-    delete_task_run_artifact_input,
-    delete_task_tag_limit_input,
-    register_agent_input,
-    set_secret_input,
-    update_task_run_artifact_input,
-    update_task_tag_limit_input,
-    write_run_log_input,
-    write_run_logs_input,
-)
+import prefect_gql_generated as generated
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import ValidationError
 
@@ -52,7 +42,7 @@ def create_task_run_artifact(
     ensure_json(data, "artifact data")
     answer = yield from config.operations.create_task_run_artifact(
         input=build_input(
-            create_task_run_artifact_input,
+            generated.create_task_run_artifact_input,
             "artifact",
             task_run_id=valid_uuid(task_run_id, "task_run_id"),
             kind=kind,
@@ -72,7 +62,7 @@ def update_task_run_artifact(
     ensure_json(data, "artifact data")
     answer = yield from config.operations.update_task_run_artifact(
         input=build_input(
-            update_task_run_artifact_input,
+            generated.update_task_run_artifact_input,
             "artifact",
             task_run_artifact_id=valid_uuid(task_run_artifact_id, "task_run_artifact_id"),
             data=data,
@@ -84,7 +74,7 @@ def update_task_run_artifact(
 def delete_task_run_artifact(config: ClientConfig, task_run_artifact_id: str) -> Plan[None]:
     """Delete an artifact."""
     answer = yield from config.operations.delete_task_run_artifact(
-        input=delete_task_run_artifact_input(
+        input=generated.delete_task_run_artifact_input(
             task_run_artifact_id=valid_uuid(task_run_artifact_id, "task_run_artifact_id")
         )
     )
@@ -95,7 +85,7 @@ def set_secret(config: ClientConfig, name: str, value: Any) -> Plan[None]:
     """Store a secret (Cloud); ValueError if the API reports failure."""
     ensure_json(value, f"the value of secret {name!r}")
     answer = yield from config.operations.set_secret(
-        input=build_input(set_secret_input, "secret", name=name, value=value)
+        input=build_input(generated.set_secret_input, "secret", name=name, value=value)
     )
     _require_success(answer.set_secret, "set_secret")
 
@@ -111,7 +101,7 @@ def update_task_tag_limit(config: ClientConfig, tag: str, limit: int) -> Plan[st
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
         raise InvalidInputError(f"limit must be an integer >= 0, got {limit!r}")
     answer = yield from config.operations.update_task_tag_limit(
-        input=update_task_tag_limit_input(tag=tag, limit=limit)
+        input=generated.update_task_tag_limit_input(tag=tag, limit=limit)
     )
     if answer.update_task_tag_limit is None or answer.update_task_tag_limit.id is None:
         raise OperationFailedError(f"updating the limit of tag {tag!r} was not successful")
@@ -123,7 +113,7 @@ def delete_task_tag_limit(config: ClientConfig, limit_id: str) -> Plan[None]:
     checked = valid_uuid(limit_id, "limit_id")
     try:
         answer = yield from config.operations.delete_task_tag_limit(
-            input=delete_task_tag_limit_input(limit_id=checked)
+            input=generated.delete_task_tag_limit_input(limit_id=checked)
         )
     except NotFoundError as err:
         raise OperationFailedError(
@@ -134,7 +124,7 @@ def delete_task_tag_limit(config: ClientConfig, limit_id: str) -> Plan[None]:
     _require_success(answer.delete_task_tag_limit, "delete_task_tag_limit")
 
 
-def _log_input(entry: LogEntry | Mapping[str, Any], index: int) -> write_run_log_input:
+def _log_input(entry: LogEntry | Mapping[str, Any], index: int) -> generated.write_run_log_input:
     try:
         log = entry if isinstance(entry, LogEntry) else LogEntry.model_validate(entry)
     except ValidationError as err:
@@ -144,7 +134,7 @@ def _log_input(entry: LogEntry | Mapping[str, Any], index: int) -> write_run_log
     fields["flow_run_id"] = valid_uuid(log.flow_run_id, f"log entry {index} flow_run_id")
     if log.task_run_id is not None:
         fields["task_run_id"] = valid_uuid(log.task_run_id, f"log entry {index} task_run_id")
-    return build_input(write_run_log_input, f"log entry {index}", **fields)
+    return build_input(generated.write_run_log_input, f"log entry {index}", **fields)
 
 
 def _as_mapping(entry: LogEntry | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -175,7 +165,7 @@ def write_run_logs(
         ]
         try:
             answer = yield from config.operations.write_run_logs(
-                input=write_run_logs_input(logs=batch)
+                input=generated.write_run_logs_input(logs=batch)
             )
             _require_success(answer.write_run_logs, "write_run_logs")
         except PrefectGQLError as err:
@@ -198,7 +188,7 @@ def register_agent(
     tenant_id = yield from get_tenant_id(config)
     answer = yield from config.operations.register_agent(
         input=build_input(
-            register_agent_input,
+            generated.register_agent_input,
             "agent",
             type=agent_type,
             name=name,

@@ -5,13 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from prefect_gql_generated.input_types import (
-    get_or_create_task_run_info_input,
-    set_task_run_name_input,
-    set_task_run_state_input,
-    set_task_run_states_input,
-    update_task_run_heartbeat_input,
-)
+import prefect_gql_generated as generated
 
 from .._constants import CACHED_STATES_LIMIT
 from .._core import ClientConfig, ClientMethod, Plan
@@ -38,7 +32,7 @@ def get_task_run_info(
     """The task run of ``task_id`` in a flow run (created if missing): id, version, state."""
     checked_task_id = valid_uuid(task_id, "task_id")
     answer = yield from config.operations.get_or_create_task_run_info(
-        input=get_or_create_task_run_info_input(
+        input=generated.get_or_create_task_run_info_input(
             flow_run_id=valid_uuid(flow_run_id, "flow_run_id"),
             task_id=checked_task_id,
             map_index=-1 if map_index is None else map_index,
@@ -89,10 +83,10 @@ def set_task_run_state(
             update={"cached_result_expiration": datetime.now(UTC) + cache_for}
         )
     answer = yield from config.operations.set_task_run_states(
-        input=set_task_run_states_input(
+        input=generated.set_task_run_states_input(
             states=[
                 build_input(
-                    set_task_run_state_input,
+                    generated.set_task_run_state_input,
                     "task run state",
                     **state_update(config, "task_run_id", task_run_id, checked, checked_version),
                 )
@@ -106,7 +100,9 @@ def set_task_run_state(
 def set_task_run_name(config: ClientConfig, task_run_id: str, name: str) -> Plan[bool]:
     """Rename a task run."""
     answer = yield from config.operations.set_task_run_name(
-        input=set_task_run_name_input(task_run_id=valid_uuid(task_run_id, "task_run_id"), name=name)
+        input=generated.set_task_run_name_input(
+            task_run_id=valid_uuid(task_run_id, "task_run_id"), name=name
+        )
     )
     return bool(answer.set_task_run_name and answer.set_task_run_name.success)
 
@@ -115,7 +111,7 @@ def update_task_run_heartbeat(config: ClientConfig, task_run_id: str) -> Plan[No
     """Heartbeat a task run. Never raises: a missed heartbeat is logged, the run goes on."""
     try:
         yield from config.operations.update_task_run_heartbeat(
-            input=update_task_run_heartbeat_input(
+            input=generated.update_task_run_heartbeat_input(
                 task_run_id=valid_uuid(task_run_id, "task_run_id")
             )
         )

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 
-from prefect_gql_generated.input_types import (
-    create_tenant_input,
-    refresh_token_input,
-    switch_tenant_input,
-)
+import prefect_gql_generated as generated
 from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 
 from .._auth import tokens_from_payload
@@ -57,7 +53,7 @@ def get_auth_token(config: ClientConfig) -> Plan[str | None]:
         assert tokens.tenant_tokens is not None
         assert tokens.tenant_tokens.refresh_token is not None
         answer = yield from config.operations.refresh_token(
-            input=refresh_token_input(
+            input=generated.refresh_token_input(
                 access_token=tokens.tenant_tokens.access_token.get_secret_value()
             ),
             token=tokens.tenant_tokens.refresh_token.get_secret_value(),
@@ -105,7 +101,7 @@ def login_to_tenant(
         )
     found_id = yield from _find_tenant_id(config, tenant_slug, tenant_id)
     answer = yield from config.operations.switch_tenant(
-        input=switch_tenant_input(tenant_id=found_id), token=api_token.get_secret_value()
+        input=generated.switch_tenant_input(tenant_id=found_id), token=api_token.get_secret_value()
     )
     config.tokens.tenant_tokens = tokens_from_payload(answer.switch_tenant)
     config.tokens.tenant_id = found_id
@@ -149,7 +145,7 @@ def create_tenant(config: ClientConfig, name: str, slug: str | None = None) -> P
     """Create a tenant (Prefect Server); returns its id."""
     tenant_slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     answer = yield from config.operations.create_tenant(
-        input=build_input(create_tenant_input, "tenant", name=name, slug=tenant_slug)
+        input=build_input(generated.create_tenant_input, "tenant", name=name, slug=tenant_slug)
     )
     if answer.create_tenant is None or answer.create_tenant.id is None:
         raise OperationFailedError("create_tenant returned no id")
