@@ -189,7 +189,34 @@ AfterHook = Callable[[ClientConfig, Any], None]
 """Local work after a plan succeeded, done by the shell (e.g. writing a credential file)."""
 
 
-class ClientMethod(Generic[P, T_co]):
+def _method_signature(plan: Callable[..., Any], returns: object) -> inspect.Signature:
+    """The plan's signature as its method shows it: without ``config``, returning ``returns``."""
+    signature = inspect.signature(plan)
+    return signature.replace(
+        parameters=list(signature.parameters.values())[1:], return_annotation=returns
+    )
+
+
+class _PlanMember:
+    """What ``ClientMethod`` and ``ClientStream`` share: the plan's name, docstring and
+    signature on the descriptor and on every method it binds."""
+
+    def __init__(self, plan: Callable[..., Any], signature: inspect.Signature) -> None:
+        self._plan = plan
+        self._method_signature = signature
+        self.__doc__ = plan.__doc__
+        self.__name__ = plan.__name__
+        self.__wrapped__ = plan
+
+    def _named(self, method: Callable[..., Any], owner: type[Any]) -> Callable[..., Any]:
+        method.__name__ = self.__name__
+        method.__qualname__ = f"{owner.__name__}.{self.__name__}"
+        method.__doc__ = self.__doc__
+        method.__signature__ = self._method_signature  # type: ignore[attr-defined]
+        return method
+
+
+class ClientMethod(_PlanMember, Generic[P, T_co]):
     """A plan as a method of ``Client`` (returns ``T``) and ``AsyncClient`` (awaits ``T``).
 
     ``after`` runs in the shell once the plan succeeded: plans themselves do no I/O.
@@ -201,20 +228,13 @@ class ClientMethod(Generic[P, T_co]):
         *,
         after: Callable[[ClientConfig, T_co], None] | None = None,
     ) -> None:
-        self._plan = plan
-        self._after = after
-        self.__doc__ = plan.__doc__
-        self.__name__ = plan.__name__
-        self.__wrapped__ = plan
-        plan_signature = inspect.signature(plan)
-        returns = plan_signature.return_annotation
+        returns = inspect.signature(plan).return_annotation
         if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
             returns = returns.removeprefix("Plan[").removesuffix("]")
-        self._method_signature = plan_signature.replace(
-            parameters=list(plan_signature.parameters.values())[1:], return_annotation=returns
-        )
+        super().__init__(plan, _method_signature(plan, returns))
+        self._after = after
         client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-        self.__signature__ = plan_signature.replace(
+        self.__signature__ = self._method_signature.replace(
             parameters=[client, *self._method_signature.parameters.values()]
         )
 
@@ -239,14 +259,10 @@ class ClientMethod(Generic[P, T_co]):
         def method(*args: Any, **kwargs: Any) -> Any:
             return client._run(plan(client._config, *args, **kwargs), after)
 
-        method.__name__ = self.__name__
-        method.__qualname__ = f"{owner.__name__}.{self.__name__}"
-        method.__doc__ = self.__doc__
-        method.__signature__ = self._method_signature  # type: ignore[attr-defined]
-        return method
+        return self._named(method, owner)
 
 
-class ClientStream(Generic[P, T_co]):
+class ClientStream(_PlanMember, Generic[P, T_co]):
     """A streaming plan as a method: ``Client.x(...)`` is an iterator of its items,
     ``AsyncClient.x(...)`` an async iterator. The plan emits items with ``Emit``.
 
@@ -257,16 +273,9 @@ class ClientStream(Generic[P, T_co]):
     def __init__(
         self, plan: Callable[Concatenate[ClientConfig, P], Stream], item: Callable[..., T_co]
     ) -> None:
-        self._plan = plan
-        self.__doc__ = plan.__doc__
-        self.__name__ = plan.__name__
-        self.__wrapped__ = plan
-        plan_signature = inspect.signature(plan)
         returns = inspect.signature(item).return_annotation if inspect.isfunction(item) else None
-        self._method_signature = plan_signature.replace(
-            parameters=list(plan_signature.parameters.values())[1:],
-            return_annotation=f"Iterator[{returns or getattr(item, '__name__', item)}]",
-        )
+        item_name = returns or getattr(item, "__name__", item)
+        super().__init__(plan, _method_signature(plan, f"Iterator[{item_name}]"))
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
@@ -284,8 +293,4 @@ class ClientStream(Generic[P, T_co]):
         def method(*args: Any, **kwargs: Any) -> Any:
             return client._iterate(Stepper(plan(client._config, *args, **kwargs)))
 
-        method.__name__ = self.__name__
-        method.__qualname__ = f"{owner.__name__}.{self.__name__}"
-        method.__doc__ = self.__doc__
-        method.__signature__ = self._method_signature  # type: ignore[attr-defined]
-        return method
+        return self._named(method, owner)
