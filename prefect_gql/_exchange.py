@@ -90,7 +90,6 @@ def build_request(
     request = httpx.Request(
         method, url, content=content, params=_query_params(params), headers=all_headers
     )
-    request.extensions["timeout"] = config.timeout.as_dict()
     if token is not None:
         request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
     return request
@@ -177,16 +176,16 @@ def _longest_phase(timeout: httpx.Timeout) -> float | None:
 
 
 def _bound_attempt(
-    config: ClientConfig, request: httpx.Request, now: float, deadline: float | None
+    config: ClientConfig,
+    request: httpx.Request,
+    now: float,
+    deadline: float | None,
+    longest_phase: float | None,
 ) -> None:
     """Limit one attempt: its timeouts to what the request has left, its body to a deadline
     (the longest timeout phase, or what the request has left) and to the size cap."""
     left = deadline - now if deadline is not None else None
-    budget = (
-        min(b for b in (_longest_phase(config.timeout), left) if b is not None)
-        if (left is not None or _longest_phase(config.timeout) is not None)
-        else None
-    )
+    bounds = [bound for bound in (longest_phase, left) if bound is not None]
     timeouts = config.timeout.as_dict()
     if left is not None:
         timeouts = {
@@ -194,7 +193,7 @@ def _bound_attempt(
         }
     request.extensions["timeout"] = timeouts
     request.extensions[READ_LIMITS_EXTENSION] = ReadLimits(
-        deadline=now + budget if budget is not None else float("inf"),
+        deadline=now + min(bounds) if bounds else float("inf"),
         max_bytes=config.max_response_bytes,
     )
 
@@ -217,12 +216,13 @@ def _send_with_retries(
     label = operation_name or "-"
     retry_number = 0
     deadline = time.monotonic() + config.deadline if config.deadline is not None else None
+    longest_phase = _longest_phase(config.timeout)
     while True:
         retry_number += 1
         started = time.monotonic()
         if deadline is not None and started >= deadline:
             raise _deadline_error(config, request)
-        _bound_attempt(config, request, started, deadline)
+        _bound_attempt(config, request, started, deadline, longest_phase)
         try:
             response = yield Send(request)
         except httpx.TransportError as err:
