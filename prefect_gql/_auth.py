@@ -19,7 +19,7 @@ import threading
 from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from prefect_gql_generated.documents import REFRESH_TOKEN_GQL, SWITCH_TENANT_GQL
@@ -88,6 +88,30 @@ def tokens_from_payload(payload: AuthTokens | None) -> TenantTokens:
     )
 
 
+def _token_request(
+    url: str,
+    extra_headers: dict[str, str],
+    document: str,
+    operation_name: str,
+    operation_input: dict[str, Any],
+    *,
+    bearer: SecretStr,
+) -> httpx.Request:
+    """One token operation (login, refresh) sent with its own credential, past the auth flow."""
+    request = httpx.Request(
+        "POST",
+        url,
+        json={
+            "query": document,
+            "operationName": operation_name,
+            "variables": {"input": operation_input},
+        },
+        headers={**extra_headers, "Authorization": f"Bearer {bearer.get_secret_value()}"},
+    )
+    request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
+    return request
+
+
 class TokenState:
     """What to send as ``Authorization``, and when tenant JWTs need refreshing."""
 
@@ -111,8 +135,12 @@ class TokenState:
         request, as 0.12's constructor did."""
 
     def __repr__(self) -> str:
-        kind = "api_key" if self.api_key else "api_token" if self.api_token else "none"
-        return f"TokenState(kind={kind!r}, tenant_id={self.tenant_id!r}, jwt={self.has_jwt})"
+        return f"TokenState(kind={self.kind!r}, tenant_id={self.tenant_id!r}, jwt={self.has_jwt})"
+
+    @property
+    def kind(self) -> Literal["api_key", "api_token", "none"]:
+        """Which long-lived credential requests carry (never the credential itself)."""
+        return "api_key" if self.api_key else "api_token" if self.api_token else "none"
 
     @property
     def has_jwt(self) -> bool:
@@ -142,21 +170,14 @@ class TokenState:
 
     def login_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
         assert self.api_token is not None
-        request = httpx.Request(
-            "POST",
+        return _token_request(
             url,
-            json={
-                "query": SWITCH_TENANT_GQL,
-                "operationName": "SwitchTenant",
-                "variables": {"input": {"tenant_id": self.tenant_id}},
-            },
-            headers={
-                **extra_headers,
-                "Authorization": f"Bearer {self.api_token.get_secret_value()}",
-            },
+            extra_headers,
+            SWITCH_TENANT_GQL,
+            "SwitchTenant",
+            {"tenant_id": self.tenant_id},
+            bearer=self.api_token,
         )
-        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
-        return request
 
     def apply_login_response(self, response: httpx.Response) -> None:
         """Keep the tenant's tokens, or raise ``AuthenticationError`` (unchained, as refresh)."""
@@ -193,21 +214,14 @@ class TokenState:
         tokens = self.tenant_tokens
         assert tokens is not None
         assert tokens.refresh_token is not None
-        request = httpx.Request(
-            "POST",
+        return _token_request(
             url,
-            json={
-                "query": REFRESH_TOKEN_GQL,
-                "operationName": "RefreshToken",
-                "variables": {"input": {"access_token": tokens.access_token.get_secret_value()}},
-            },
-            headers={
-                **extra_headers,
-                "Authorization": f"Bearer {tokens.refresh_token.get_secret_value()}",
-            },
+            extra_headers,
+            REFRESH_TOKEN_GQL,
+            "RefreshToken",
+            {"access_token": tokens.access_token.get_secret_value()},
+            bearer=tokens.refresh_token,
         )
-        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
-        return request
 
     def apply_refresh_response(self, response: httpx.Response) -> None:
         """Keep the refreshed tokens, or raise ``AuthenticationError``.

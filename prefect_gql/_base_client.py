@@ -164,8 +164,7 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
     @property
     def credential_kind(self) -> Literal["api_key", "api_token", "none"]:
         """Which credential requests carry (never the credential itself)."""
-        tokens = self._config.tokens
-        return "api_key" if tokens.api_key else "api_token" if tokens.api_token else "none"
+        return self._config.tokens.kind
 
     @property
     def api_server(self) -> str:
