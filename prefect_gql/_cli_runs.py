@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._cli import app
-from ._exceptions import PrefectGQLError
+from ._exceptions import InvalidInputError, PrefectGQLError
+from ._validation import valid_uuid
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -253,11 +254,9 @@ def flow_runs_list(
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid  # noqa: PLC0415
-
     try:
-        uuid.UUID(value)
-    except ValueError:
+        valid_uuid(value, "id")
+    except InvalidInputError:
         return False
     return True
 
