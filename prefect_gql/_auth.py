@@ -142,6 +142,13 @@ class TokenState:
         """Which long-lived credential requests carry (never the credential itself)."""
         return "api_key" if self.api_key else "api_token" if self.api_token else "none"
 
+    def secrets(self) -> list[str]:
+        """Every credential value held: what no text shown to anyone may contain."""
+        held = [self.api_key, self.api_token]
+        if self.tenant_tokens is not None:
+            held += [self.tenant_tokens.access_token, self.tenant_tokens.refresh_token]
+        return [secret.get_secret_value() for secret in held if secret is not None]
+
     @property
     def has_jwt(self) -> bool:
         return self.tenant_tokens is not None

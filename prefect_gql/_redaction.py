@@ -31,22 +31,9 @@ def redact_text(text: str, secrets: Iterable[str]) -> str:
     return _BEARER.sub(rf"\g<1>{REDACTED}", text)
 
 
-def _secrets(config: ClientConfig, token: str | None) -> list[str]:
-    tokens = config.tokens
-    found = [token] if token else []
-    for secret in (tokens.api_key, tokens.api_token):
-        if secret is not None:
-            found.append(secret.get_secret_value())
-    if tokens.tenant_tokens is not None:
-        found.append(tokens.tenant_tokens.access_token.get_secret_value())
-        if tokens.tenant_tokens.refresh_token is not None:
-            found.append(tokens.tenant_tokens.refresh_token.get_secret_value())
-    return found
-
-
 def redacted(error: ErrorT, config: ClientConfig, token: str | None = None) -> ErrorT:
     """``error`` with every credential of ``config`` (and ``token``) removed from its text."""
-    secrets = _secrets(config, token)
+    secrets = [token, *config.tokens.secrets()] if token else config.tokens.secrets()
     error.args = tuple(
         redact_text(arg, secrets) if isinstance(arg, str) else arg for arg in error.args
     )
