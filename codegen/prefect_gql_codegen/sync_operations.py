@@ -51,55 +51,52 @@ def _positional_self(args: ast.arguments) -> None:
         args.posonlyargs = [args.args.pop(0)]
 
 
-class _StripAsync(ast.NodeTransformer):
-    def visit_Await(self, node: ast.Await) -> Any:
-        return self.visit(node.value)
+class _FromAsync(ast.NodeTransformer):
+    """Each ``async def`` method as a ``def`` with a positional-only ``self``; subclasses
+    say what ``await`` and the return annotation become."""
 
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
         self.generic_visit(node)
         _positional_self(node.args)
-        sync = ast.FunctionDef(
+        method = ast.FunctionDef(
             name=node.name,
             args=node.args,
             body=node.body,
             decorator_list=node.decorator_list,
-            returns=node.returns,
+            returns=self.returns(node.returns),
             type_comment=node.type_comment,
         )
-        return ast.copy_location(sync, node)
+        return ast.copy_location(method, node)
+
+    def returns(self, annotation: ast.expr | None) -> ast.expr | None:
+        return annotation
 
 
-class _AsPlans(ast.NodeTransformer):
+class _StripAsync(_FromAsync):
+    def visit_Await(self, node: ast.Await) -> Any:
+        return self.visit(node.value)
+
+
+class _AsPlans(_FromAsync):
     """Each method a generator: ``await x`` -> ``yield from x``;
     ``-> R`` -> ``Generator[Any, Any, R]``."""
 
     def visit_Await(self, node: ast.Await) -> Any:
         return ast.copy_location(ast.YieldFrom(value=self.visit(node.value)), node)
 
-    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> Any:
-        self.generic_visit(node)
-        _positional_self(node.args)
-        returns = node.returns or ast.Constant(value=None)
-        plan = ast.FunctionDef(
-            name=node.name,
-            args=node.args,
-            body=node.body,
-            decorator_list=node.decorator_list,
-            returns=ast.Subscript(
-                value=ast.Name(id="Generator", ctx=ast.Load()),
-                slice=ast.Tuple(
-                    elts=[
-                        ast.Name(id="Any", ctx=ast.Load()),
-                        ast.Name(id="Any", ctx=ast.Load()),
-                        returns,
-                    ],
-                    ctx=ast.Load(),
-                ),
+    def returns(self, annotation: ast.expr | None) -> ast.expr | None:
+        return ast.Subscript(
+            value=ast.Name(id="Generator", ctx=ast.Load()),
+            slice=ast.Tuple(
+                elts=[
+                    ast.Name(id="Any", ctx=ast.Load()),
+                    ast.Name(id="Any", ctx=ast.Load()),
+                    annotation or ast.Constant(value=None),
+                ],
                 ctx=ast.Load(),
             ),
-            type_comment=node.type_comment,
+            ctx=ast.Load(),
         )
-        return ast.copy_location(plan, node)
 
 
 def _derived(
