@@ -267,6 +267,9 @@ def load_settings(**arguments: Any) -> Settings:
         problems = describe_validation_error(err)
         # Not chained: pydantic's error text would carry the raw input, credentials included.
         raise ConfigurationError(f"invalid prefect_gql settings: {problems}") from None
+    if not logger.isEnabledFor(logging.DEBUG):
+        return settings
+    # Naming the sources reads the config files again: only worth it when it is logged.
     logger.debug(
         "api_server %s from %s; backend %s from %s",
         settings.api_server,
