@@ -103,7 +103,8 @@ def get(
     api_key: str | None = None,
 ) -> Plan[Any]:
     """GET ``path`` on the API server (or ``server``) with this auth; the JSON answer
-    (``{}`` for an empty body). ``None`` params are dropped, lists sent as repeated keys."""
+    (``{}`` for an empty body). ``None`` params are dropped, lists sent as repeated keys.
+    ``retry_on_api_error`` is taken for 1.4.1 code; a REST answer carries no ``API_ERROR``."""
     return (
         yield from rest_exchange(
             config,
@@ -128,7 +129,8 @@ def post(
     *,
     api_key: str | None = None,
 ) -> Plan[Any]:
-    """POST ``params`` as JSON to ``path`` on the API (or ``server``); the JSON answer."""
+    """POST ``params`` as JSON to ``path`` on the API (or ``server``); the JSON answer.
+    ``retry_on_api_error`` is taken for 1.4.1 code; a REST answer carries no ``API_ERROR``."""
     return (
         yield from rest_exchange(
             config,
