@@ -26,11 +26,9 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
-    BeforeValidator,
     ConfigDict,
     Field,
     model_validator,
@@ -38,7 +36,7 @@ from pydantic import (
 
 from ._constants import REGISTRATION_BATCH_SIZE
 from ._exceptions import InvalidInputError
-from ._validation import ImmutableInputModel, json_field
+from ._validation import ImmutableInputModel, StrictJSON
 
 __all__ = [
     "EdgeSpec",
@@ -60,9 +58,6 @@ DEFAULT_CACHE_VALIDATOR = "prefect.engine.cache_validators.never_use"
 ANY_OUTPUT = "typing.Any"
 
 T = TypeVar("T")
-
-
-_Json = Annotated[JSONValue, BeforeValidator(json_field)]
 
 
 def _seconds(value: timedelta | None) -> int | None:
@@ -101,8 +96,8 @@ class TaskSpec(_Spec):
     cache_validator: str | None = DEFAULT_CACHE_VALIDATOR
     mapped: bool = False
     auto_generated: bool = False
-    inputs: dict[str, _Json] = Field(default_factory=dict)
-    outputs: _Json = ANY_OUTPUT
+    inputs: dict[str, StrictJSON] = Field(default_factory=dict)
+    outputs: StrictJSON = ANY_OUTPUT
 
     @model_validator(mode="after")
     def _retries_have_a_delay(self) -> TaskSpec:
@@ -160,7 +155,7 @@ class ParameterSpec(_Spec):
 
     name: str = Field(min_length=1)
     slug: str | None = None
-    default: _Json = None
+    default: StrictJSON = None
     required: bool = False
     description: str | None = None
     tags: list[str] = Field(default_factory=list)
@@ -201,10 +196,10 @@ class FlowSpec(_Spec):
     tasks: list[TaskSpec] = Field(default_factory=list)
     edges: list[EdgeSpec] = Field(default_factory=list)
     parameters: list[ParameterSpec] = Field(default_factory=list)
-    schedule: _Json = None
-    environment: _Json = None
-    storage: _Json = None
-    run_config: _Json = None
+    schedule: StrictJSON = None
+    environment: StrictJSON = None
+    storage: StrictJSON = None
+    run_config: StrictJSON = None
     version: str | None = None
     description: str | None = None
 

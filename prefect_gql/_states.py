@@ -63,7 +63,13 @@ from typing_extensions import TypeAliasType
 
 from ._constants import DEFAULT_CORE_VERSION
 from ._exceptions import InvalidStateError
-from ._validation import ImmutableInputModel, describe_validation_error, json_field, problem_text
+from ._validation import (
+    ImmutableInputModel,
+    StrictJSON,
+    describe_validation_error,
+    json_field,
+    problem_text,
+)
 
 __all__ = [
     "STATE_TYPES",
@@ -121,8 +127,7 @@ def _datetime_input(value: Any) -> Any:
     raise ValueError(f"expected an ISO-8601 datetime string, got {type(value).__name__}")
 
 
-_Json = Annotated[JSONValue, BeforeValidator(json_field)]
-_JsonObject = Annotated[
+_JSONObject = Annotated[
     dict[str, JSONValue],
     BeforeValidator(json_field),
     BeforeValidator(_json_object_or_empty),
@@ -276,8 +281,8 @@ class SafeResult(_ResultBase):
     """0.12 only: a JSON value and the serialized result handler that wrote it."""
 
     type: Literal["SafeResult"] = "SafeResult"
-    value: _Json = None
-    result_handler: _Json = None
+    value: StrictJSON = None
+    result_handler: StrictJSON = None
 
 
 class ResultHandlerResult(_ResultBase):
@@ -360,7 +365,7 @@ class State(_WireModel):
 
     type: str
     message: str | None = None
-    context: _JsonObject = Field(default_factory=dict)
+    context: _JSONObject = Field(default_factory=dict)
     cached_inputs: Annotated[dict[str, AnyResult], BeforeValidator(_json_object_or_empty)] = Field(
         default_factory=dict
     )
@@ -495,7 +500,7 @@ class Success(Finished):
 
 class Cached(Success):
     type: Literal["Cached"] = "Cached"
-    cached_parameters: _Json = None
+    cached_parameters: StrictJSON = None
     cached_result_expiration: _WireTime | None = None
     hashed_inputs: dict[str, str] | None = None
 

@@ -12,15 +12,17 @@ import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from prefect_gql_generated.json_value import JSONValue
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidInputError
 
 __all__ = [
     "ImmutableInputModel",
+    "StrictJSON",
     "aware",
     "build_input",
     "describe_validation_error",
@@ -99,6 +101,10 @@ def json_field(value: Any) -> Any:
     if problem is not None:
         raise ValueError(problem)
     return value
+
+
+StrictJSON = Annotated[JSONValue, BeforeValidator(json_field)]
+"""A model field holding plain JSON, checked by ``json_field``."""
 
 
 def build_input(model: type[ModelT], what: str, **fields: Any) -> ModelT:
