@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime
 from typing import Any, SupportsIndex
 
 from ._exceptions import InvalidInputError
+from ._prefect_compat import defined_in_prefect
 
 __all__ = [
     "EnumValue",
@@ -92,16 +93,11 @@ def LiteralSetValue(values: Iterable[str]) -> str:  # noqa: N802 - Prefect's nam
     return "{" + ", ".join(items) + "}"
 
 
-def _defined_in_prefect(value: object) -> bool:
-    module = type(value).__module__
-    return module == "prefect" or module.startswith("prefect.")
-
-
 def _enum_text(value: object) -> str | None:
     """The text of our ``EnumValue`` or Prefect's (``prefect.utilities.graphql``), else None."""
     if isinstance(value, EnumValue):
         return value.value
-    if type(value).__name__ == "EnumValue" and _defined_in_prefect(value):
+    if type(value).__name__ == "EnumValue" and defined_in_prefect(value):
         return str(value)
     return None
 

@@ -19,13 +19,16 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._exceptions import InvalidInputError, InvalidStateError
-from ._states import AnyState, parse_state
+
+if TYPE_CHECKING:
+    from ._states import AnyState
 
 __all__ = [
     "PrefectSerializable",
+    "defined_in_prefect",
     "flow_from_prefect",
     "is_prefect_flow",
     "is_prefect_object",
@@ -51,6 +54,11 @@ class PrefectSerializable(Protocol):
 
 def _is_prefect_module(module: object) -> bool:
     return isinstance(module, str) and (module == "prefect" or module.startswith("prefect."))
+
+
+def defined_in_prefect(value: object) -> bool:
+    """Whether ``value``'s own class is defined in Prefect (no import of Prefect needed)."""
+    return _is_prefect_module(type(value).__module__)
 
 
 def is_prefect_object(value: object) -> bool:
@@ -124,6 +132,8 @@ def state_from_prefect(state: object) -> AnyState:
     Raises ``InvalidStateError`` for anything else, or a state Prefect cannot serialize
     (the abstract ``State``, a context that is not JSON).
     """
+    from ._states import parse_state  # noqa: PLC0415 - the DSL imports this module too
+
     if not is_prefect_state(state):
         raise InvalidStateError(f"expected a prefect.engine.state.State, got {_describe(state)}")
     prefect_state: Any = state
