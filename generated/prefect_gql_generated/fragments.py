@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 
@@ -20,12 +20,12 @@ class FlowRunSummaryFields(BaseModel):
     id: str
     name: Optional[str]
     flow_id: str
-    labels: JSONValue
-    parameters: Optional[JSONValue]
-    context: Optional[JSONValue]
-    run_config: Optional[JSONValue]
+    labels: JSONAnswer
+    parameters: Optional[JSONAnswer]
+    context: Optional[JSONAnswer]
+    run_config: Optional[JSONAnswer]
     version: int
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]
     created: datetime
     updated: datetime
     scheduled_start_time: datetime
@@ -60,13 +60,13 @@ class StateHistoryFields(BaseModel):
     id: str
     timestamp: datetime
     version: Optional[int]
-    serialized_state: JSONValue
+    serialized_state: JSONAnswer
 
 
 class TaskRunStateInfo(BaseModel):
     id: str
     version: int
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]
     task: "TaskRunStateInfoTask"
 
 
@@ -81,7 +81,7 @@ class TaskRunViewFields(BaseModel):
     flow_run_id: str
     map_index: int
     version: int
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]
     created: datetime
     start_time: Optional[datetime]
     end_time: Optional[datetime]

@@ -4,7 +4,7 @@
 
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 
@@ -14,4 +14,4 @@ class GetCachedStatesByTask(BaseModel):
 
 
 class GetCachedStatesByTaskTaskRun(BaseModel):
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]

@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 from .fragments import TaskRunStateInfo
@@ -19,11 +19,11 @@ class GetFlowRunInfoFlowRunByPk(BaseModel):
     id: str
     name: Optional[str]
     flow_id: str
-    parameters: Optional[JSONValue]
-    context: Optional[JSONValue]
+    parameters: Optional[JSONAnswer]
+    context: Optional[JSONAnswer]
     version: int
     scheduled_start_time: datetime
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]
     task_runs: list["GetFlowRunInfoFlowRunByPkTaskRuns"]
     flow: "GetFlowRunInfoFlowRunByPkFlow"
 

@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 
@@ -22,9 +22,9 @@ class GetFlowViewFlowByPk(BaseModel):
     archived: bool
     core_version: Optional[str]
     created: datetime
-    parameters: Optional[JSONValue]
-    run_config: Optional[JSONValue]
-    settings: JSONValue
+    parameters: Optional[JSONAnswer]
+    run_config: Optional[JSONAnswer]
+    settings: JSONAnswer
     is_schedule_active: bool
     flow_group: "GetFlowViewFlowByPkFlowGroup"
     project: "GetFlowViewFlowByPkProject"
@@ -33,7 +33,7 @@ class GetFlowViewFlowByPk(BaseModel):
 
 class GetFlowViewFlowByPkFlowGroup(BaseModel):
     id: str
-    labels: Optional[JSONValue]
+    labels: Optional[JSONAnswer]
 
 
 class GetFlowViewFlowByPkProject(BaseModel):

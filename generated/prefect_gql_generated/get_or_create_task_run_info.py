@@ -4,7 +4,7 @@
 
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 
@@ -18,4 +18,4 @@ class GetOrCreateTaskRunInfo(BaseModel):
 class GetOrCreateTaskRunInfoGetOrCreateTaskRunInfo(BaseModel):
     id: Optional[str]
     version: Optional[int]
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]

@@ -4,7 +4,7 @@
 
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 from .fragments import LogLineFields, StateHistoryFields
@@ -16,7 +16,7 @@ class PollFlowRun(BaseModel):
 
 class PollFlowRunFlowRunByPk(BaseModel):
     version: int
-    serialized_state: Optional[JSONValue]
+    serialized_state: Optional[JSONAnswer]
     states: list["PollFlowRunFlowRunByPkStates"]
     task_runs_aggregate: "PollFlowRunFlowRunByPkTaskRunsAggregate"
     finished_task_runs: "PollFlowRunFlowRunByPkFinishedTaskRuns"

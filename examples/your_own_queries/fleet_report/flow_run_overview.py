@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql_generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 
@@ -20,7 +20,7 @@ class FlowRunOverviewFlowRunByPk(BaseModel):
     state: Optional[str]
     start_time: Optional[datetime]
     end_time: Optional[datetime]
-    parameters: Optional[JSONValue]
+    parameters: Optional[JSONAnswer]
     flow: "FlowRunOverviewFlowRunByPkFlow"
     task_runs: list["FlowRunOverviewFlowRunByPkTaskRuns"]
 
