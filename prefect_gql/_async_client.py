@@ -13,6 +13,7 @@ from prefect_gql_generated.client import AsyncOperations
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
 from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
+from ._tls import lazy_verifying_context
 
 __all__ = ["AsyncClient"]
 
@@ -38,7 +39,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient, AsyncOperations]):
     pool queue (where a thousand waiters end in ``PoolTimeout``). Made on first send."""
 
     def _new_http_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(limits=DEFAULT_LIMITS)
+        return httpx.AsyncClient(limits=DEFAULT_LIMITS, verify=lazy_verifying_context())
 
     async def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
         stepper = Stepper(plan)

@@ -13,6 +13,7 @@ from prefect_gql_generated.client import Operations
 from ._base_client import BaseClient
 from ._constants import DEFAULT_LIMITS
 from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
+from ._tls import lazy_verifying_context
 
 __all__ = ["Client"]
 
@@ -33,7 +34,7 @@ class Client(BaseClient[httpx.Client, Operations]):
     """How retries wait; tests replace it to count delays instead of sleeping."""
 
     def _new_http_client(self) -> httpx.Client:
-        return httpx.Client(limits=DEFAULT_LIMITS)
+        return httpx.Client(limits=DEFAULT_LIMITS, verify=lazy_verifying_context())
 
     def _run(self, plan: Plan[T], after: AfterHook | None = None) -> T:
         stepper = Stepper(plan)
