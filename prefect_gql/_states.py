@@ -56,6 +56,7 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    WrapValidator,
     field_validator,
 )
 from pydantic_core import ErrorDetails
@@ -64,10 +65,11 @@ from typing_extensions import TypeAliasType
 from ._constants import DEFAULT_CORE_VERSION
 from ._exceptions import InvalidStateError
 from ._validation import (
+    ANSWER_CONTEXT,
     ImmutableInputModel,
     StrictJSON,
     describe_validation_error,
-    json_field,
+    json_object_field,
     problem_text,
 )
 
@@ -129,7 +131,7 @@ def _datetime_input(value: Any) -> Any:
 
 _JSONObject = Annotated[
     dict[str, JSONValue],
-    BeforeValidator(json_field),
+    WrapValidator(json_object_field),
     BeforeValidator(_json_object_or_empty),
 ]
 _WireTime = Annotated[
@@ -321,7 +323,7 @@ _RESULT_TAGS = frozenset(cls.__name__ for cls in _KNOWN_RESULTS)
 def _result_tag(value: Any) -> str | None:
     if isinstance(value, _ResultBase):
         return "CustomResult" if isinstance(value, CustomResult) else value.type
-    tag = value.get("type") if isinstance(value, Mapping) else None
+    tag = value.get("type") if type(value) is dict or isinstance(value, Mapping) else None
     if not isinstance(tag, str):
         return None
     return tag if tag in _RESULT_TAGS else "CustomResult"
@@ -709,7 +711,17 @@ def parse_state(data: Mapping[str, Any]) -> AnyState:
     Raises ``InvalidStateError`` for a non-object, an unknown or missing ``type``, or a
     malformed field, naming it.
     """
-    if not isinstance(data, Mapping):
+    return _parse_state(data, None)
+
+
+def state_from_answer(data: Mapping[str, Any]) -> AnyState:
+    """``parse_state`` for a state parsed from an API answer: its JSON fields are JSON by
+    construction and are taken as parsed (``ANSWER_CONTEXT``); everything else is checked."""
+    return _parse_state(data, ANSWER_CONTEXT)
+
+
+def _parse_state(data: Mapping[str, Any], context: dict[str, Any] | None) -> AnyState:
+    if type(data) is not dict and not isinstance(data, Mapping):
         raise InvalidStateError(
             f"a serialized state must be a JSON object, got {type(data).__name__}"
         )
@@ -718,8 +730,8 @@ def parse_state(data: Mapping[str, Any]) -> AnyState:
         if plain is not None:
             # Straight to the class the type names: a process that only meets a few
             # states builds only those models, not all 21 (issue 16's first call).
-            return plain.model_validate(data)
-        return _state_adapter().validate_python(data)
+            return plain.model_validate(data, context=context)
+        return _state_adapter().validate_python(data, context=context)
     except ValidationError as err:
         state_type = data.get("type")
         what = f"{state_type} state" if state_type in STATE_TYPES else "state"

@@ -15,12 +15,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from prefect_gql_generated.json_value import JSONValue
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidInputError
 
 __all__ = [
+    "ANSWER_CONTEXT",
     "ImmutableInputModel",
     "StrictJSON",
     "aware",
@@ -28,6 +36,7 @@ __all__ = [
     "describe_validation_error",
     "ensure_json",
     "json_field",
+    "json_object_field",
     "json_problem",
     "problem_text",
     "valid_uuid",
@@ -95,15 +104,41 @@ def ensure_json(value: object, what: str) -> None:
         raise InvalidInputError(f"{what} must be JSON-serializable: {problem}")
 
 
-def json_field(value: Any) -> Any:
-    """``ensure_json`` as a pydantic ``BeforeValidator`` of a JSON-typed field."""
+ANSWER_CONTEXT: dict[str, Any] = {"source": "an API answer"}
+"""Validation context (by identity) of data parsed from an API answer: its JSON fields are
+JSON by construction, so ``json_field`` takes them as parsed instead of checking them."""
+
+
+def json_field(
+    value: Any,
+    handler: ValidatorFunctionWrapHandler,
+    info: ValidationInfo,
+    *,
+    object_only: bool = False,
+) -> Any:
+    """``ensure_json`` as a pydantic wrap validator of a JSON-typed field (``object_only``:
+    of a JSON-object-typed one, see ``json_object_field``).
+
+    Under ``ANSWER_CONTEXT`` a value of the right shape is kept as parsed: the check and
+    pydantic's own walk of the JSON type were most of the cost of reading a state from
+    an answer.
+    """
+    if info.context is ANSWER_CONTEXT and (not object_only or type(value) is dict):
+        return value
     problem = _json_problem(value)
     if problem is not None:
         raise ValueError(problem)
-    return value
+    return handler(value)
 
 
-StrictJSON = Annotated[JSONValue, BeforeValidator(json_field)]
+def json_object_field(
+    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+) -> Any:
+    """``json_field`` for a field typed as a JSON object."""
+    return json_field(value, handler, info, object_only=True)
+
+
+StrictJSON = Annotated[JSONValue, WrapValidator(json_field)]
 """A model field holding plain JSON, checked by ``json_field``."""
 
 

@@ -44,6 +44,7 @@ from prefect_gql._states import (
     Success,
     TimedOut,
     parse_state,
+    state_from_answer,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -382,6 +383,35 @@ def test_malformed_states_raise_invalid_state_error(wire: dict[str, Any], messag
     assert isinstance(raised.value, InvalidInputError)
     assert isinstance(raised.value, ValueError)
     assert isinstance(raised.value.__cause__, ValidationError)
+
+
+# What only a Python caller can pass: an answer never holds these, so it may skip them.
+_NOT_FROM_A_JSON_PARSER = ("JSON cannot hold",)
+
+
+@pytest.mark.parametrize(
+    ("wire", "message"),
+    [case for case in BAD_STATES if not any(part in case[1] for part in _NOT_FROM_A_JSON_PARSER)],
+)
+def test_states_from_answers_are_checked_like_any_other(wire: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidStateError, match=message):
+        state_from_answer(wire)
+
+
+def test_states_from_answers_keep_their_parsed_json_as_is() -> None:
+    """An answer's JSON fields are JSON by construction: not walked and copied again."""
+    context = {"tags": ["a"], "nested": {"deep": [1, 2.5, None]}}
+    cached = {"x": {"type": "Cached", "cached_parameters": {"p": [1]}}}
+    from_answer = state_from_answer({"type": "Running", "context": context})
+    assert from_answer.context is context
+    meta = state_from_answer({"type": "Queued", "state": cached["x"]})
+    assert isinstance(meta, Queued)
+    assert isinstance(meta.state, Cached)
+    assert meta.state.cached_parameters is cached["x"]["cached_parameters"]
+    # A caller's dict is checked and copied: the state cannot change behind its back.
+    from_caller = parse_state({"type": "Running", "context": context})
+    assert from_caller.context == context
+    assert from_caller.context is not context
 
 
 @pytest.mark.parametrize("data", [["Running"], "Running", None, 42])

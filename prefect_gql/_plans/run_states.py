@@ -12,7 +12,7 @@ from .._constants import QUEUE_INTERVAL
 from .._core import ClientConfig
 from .._exceptions import InvalidInputError, InvalidStateError
 from .._prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
-from .._states import AnyState, Pending, Queued, State, parse_state
+from .._states import AnyState, Pending, Queued, State, state_from_answer
 from .._validation import valid_uuid
 
 __all__ = [
@@ -62,7 +62,7 @@ def state_or_pending(serialized: JSONValue | None) -> AnyState:
             "the API returned a serialized state that is not an object: "
             f"{type(serialized).__name__}"
         )
-    return parse_state(serialized)
+    return state_from_answer(serialized)
 
 
 def state_update(

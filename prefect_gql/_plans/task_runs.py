@@ -10,7 +10,7 @@ import prefect_gql_generated as generated
 from .._constants import CACHED_STATES_LIMIT
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, PrefectGQLError
-from .._models import TaskRunInfo
+from .._models import TaskRunInfo, from_answer
 from .._states import AnyState, Cached, State
 from .._validation import aware, build_input, valid_uuid
 from .run_states import (
@@ -41,7 +41,8 @@ def get_task_run_info(
     info = answer.get_or_create_task_run_info
     if info is None or info.id is None:
         raise NotFoundError(f"no task run for task {task_id} in flow run {flow_run_id}")
-    return TaskRunInfo(
+    return from_answer(
+        TaskRunInfo,
         id=info.id,
         task_id=checked_task_id,
         version=info.version or 0,
