@@ -276,8 +276,11 @@ class PrefectAuth(httpx.Auth):
         self._async_lock: anyio.Lock | None = None
 
     def _authorize(self, request: httpx.Request) -> httpx.Request:
-        request.headers.pop("Authorization", None)
-        request.headers.update(self._state.headers())
+        if "Authorization" in request.headers:
+            del request.headers["Authorization"]
+        headers = self._state.headers()
+        if headers:
+            request.headers.update(headers)
         return request
 
     def _should_retry_rejected(self, request: httpx.Request, response: httpx.Response) -> bool:

@@ -45,7 +45,12 @@ def to_json_bytes(value: Any, what: str) -> bytes:
         raise InvalidInputError(f"{what} is not JSON-serializable: {err}") from err
 
 
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
 def _dump_models(value: Any) -> Any:
+    if type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if isinstance(value, Mapping):
@@ -187,7 +192,9 @@ def _bound_attempt(
     left = deadline - now if deadline is not None else None
     bounds = [bound for bound in (longest_phase, left) if bound is not None]
     timeouts = config.timeout.as_dict()
-    if left is not None:
+    if left is not None and (
+        longest_phase is None or left < longest_phase or None in timeouts.values()
+    ):
         timeouts = {
             phase: left if value is None else min(value, left) for phase, value in timeouts.items()
         }

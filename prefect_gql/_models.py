@@ -31,7 +31,7 @@ def from_answer(model: type[_FrozenT], **fields: Any) -> _FrozenT:
     without its per-field loop when every field is given. Held to ``model_construct`` by
     ``tests/test_models.py``.
     """
-    if fields.keys() != model.model_fields.keys():
+    if fields.keys() != model.__pydantic_fields__.keys():
         return cast("_FrozenT", model.model_construct(**fields))
     built = object.__new__(model)
     _set = object.__setattr__

@@ -128,7 +128,7 @@ def parse_graphql_response(response: httpx.Response, operation_name: str | None)
         if isinstance(refused, Mapping) and refused.get("errors"):
             raise graphql_error(error_details(refused["errors"]), None, operation_name, 400)
     body = parse_json_response(response)
-    if not isinstance(body, Mapping):
+    if type(body) is not dict and not isinstance(body, Mapping):
         raise APIResponseError(
             f"expected a JSON object from {_where(response)}, got {type(body).__name__}"
         )

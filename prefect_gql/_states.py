@@ -56,6 +56,8 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
 )
@@ -69,7 +71,7 @@ from ._validation import (
     ImmutableInputModel,
     StrictJSON,
     describe_validation_error,
-    json_object_field,
+    json_field,
     problem_text,
 )
 
@@ -118,9 +120,14 @@ __all__ = [
 # -- field types -----------------------------------------------------------------------
 
 
-def _json_object_or_empty(value: Any) -> Any:
+def _null_as_empty(value: Any) -> Any:
     """Prefect writes a null ``context``/``cached_inputs`` as ``{}``."""
     return {} if value is None else value
+
+
+def _json_object(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A JSON object field: ``_null_as_empty``, then ``json_field`` (one call, not two)."""
+    return json_field({} if value is None else value, handler, info, object_only=True)
 
 
 def _datetime_input(value: Any) -> Any:
@@ -129,11 +136,7 @@ def _datetime_input(value: Any) -> Any:
     raise ValueError(f"expected an ISO-8601 datetime string, got {type(value).__name__}")
 
 
-_JSONObject = Annotated[
-    dict[str, JSONValue],
-    WrapValidator(json_object_field),
-    BeforeValidator(_json_object_or_empty),
-]
+_JSONObject = Annotated[dict[str, JSONValue], WrapValidator(_json_object)]
 _WireTime = Annotated[
     AwareDatetime,
     BeforeValidator(_datetime_input),
@@ -321,9 +324,12 @@ _RESULT_TAGS = frozenset(cls.__name__ for cls in _KNOWN_RESULTS)
 
 
 def _result_tag(value: Any) -> str | None:
-    if isinstance(value, _ResultBase):
+    if type(value) is dict:
+        tag = value.get("type")
+    elif isinstance(value, _ResultBase):
         return "CustomResult" if isinstance(value, CustomResult) else value.type
-    tag = value.get("type") if type(value) is dict or isinstance(value, Mapping) else None
+    else:
+        tag = value.get("type") if isinstance(value, Mapping) else None
     if not isinstance(tag, str):
         return None
     return tag if tag in _RESULT_TAGS else "CustomResult"
@@ -368,7 +374,7 @@ class State(_WireModel):
     type: str
     message: str | None = None
     context: _JSONObject = Field(default_factory=dict)
-    cached_inputs: Annotated[dict[str, AnyResult], BeforeValidator(_json_object_or_empty)] = Field(
+    cached_inputs: Annotated[dict[str, AnyResult], BeforeValidator(_null_as_empty)] = Field(
         default_factory=dict
     )
     result: AnyResult = Field(default_factory=NoResultType, alias="_result")
@@ -714,10 +720,20 @@ def parse_state(data: Mapping[str, Any]) -> AnyState:
     return _parse_state(data, None)
 
 
-def state_from_answer(data: Mapping[str, Any]) -> AnyState:
-    """``parse_state`` for a state parsed from an API answer: its JSON fields are JSON by
-    construction and are taken as parsed (``ANSWER_CONTEXT``); everything else is checked."""
-    return _parse_state(data, ANSWER_CONTEXT)
+def state_from_answer(serialized: object) -> AnyState:
+    """A run's ``serialized_state`` from an API answer; ``Pending`` for a run with none yet.
+
+    Checked as ``parse_state`` checks, except that its JSON fields are JSON by
+    construction and are taken as parsed (``ANSWER_CONTEXT``).
+    """
+    if serialized is None:
+        return Pending()
+    if type(serialized) is not dict and not isinstance(serialized, Mapping):
+        raise InvalidStateError(
+            "the API returned a serialized state that is not an object: "
+            f"{type(serialized).__name__}"
+        )
+    return _parse_state(serialized, ANSWER_CONTEXT)
 
 
 def _parse_state(data: Mapping[str, Any], context: dict[str, Any] | None) -> AnyState:
@@ -730,7 +746,8 @@ def _parse_state(data: Mapping[str, Any], context: dict[str, Any] | None) -> Any
         if plain is not None:
             # Straight to the class the type names: a process that only meets a few
             # states builds only those models, not all 21 (issue 16's first call).
-            return plain.model_validate(data, context=context)
+            validator = plain.__pydantic_validator__  # built on first use
+            return validator.validate_python(data, context=context)  # type: ignore[no-any-return]
         return _state_adapter().validate_python(data, context=context)
     except ValidationError as err:
         state_type = data.get("type")

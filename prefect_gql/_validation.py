@@ -9,6 +9,7 @@ pydantic's ``ValidationError``.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -36,7 +37,6 @@ __all__ = [
     "describe_validation_error",
     "ensure_json",
     "json_field",
-    "json_object_field",
     "json_problem",
     "problem_text",
     "valid_uuid",
@@ -45,8 +45,13 @@ __all__ = [
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def valid_uuid(value: object, what: str) -> str:
     """``value`` as a canonical UUID string, or ``InvalidInputError`` naming ``what``."""
+    if type(value) is str and _CANONICAL_UUID.fullmatch(value):
+        return value
     if isinstance(value, uuid.UUID):
         return str(value)
     try:
@@ -117,7 +122,7 @@ def json_field(
     object_only: bool = False,
 ) -> Any:
     """``ensure_json`` as a pydantic wrap validator of a JSON-typed field (``object_only``:
-    of a JSON-object-typed one, see ``json_object_field``).
+    of a field typed as a JSON object).
 
     Under ``ANSWER_CONTEXT`` a value of the right shape is kept as parsed: the check and
     pydantic's own walk of the JSON type were most of the cost of reading a state from
@@ -129,13 +134,6 @@ def json_field(
     if problem is not None:
         raise ValueError(problem)
     return handler(value)
-
-
-def json_object_field(
-    value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
-) -> Any:
-    """``json_field`` for a field typed as a JSON object."""
-    return json_field(value, handler, info, object_only=True)
 
 
 StrictJSON = Annotated[JSONValue, WrapValidator(json_field)]

@@ -15,13 +15,12 @@ from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
 from .._models import FlowRunInfo, ProjectInfo, TaskRunInfo, from_answer
 from .._prefect_compat import PrefectSerializable, is_prefect_run_config, run_config_from_prefect
-from .._states import AnyState, State
+from .._states import AnyState, State, state_from_answer
 from .._validation import aware, build_input, ensure_json, valid_uuid
 from .run_states import (
     StateArgument,
     answered_state,
     state_and_version,
-    state_or_pending,
     state_update,
 )
 
@@ -97,7 +96,7 @@ def get_flow_run_info(config: ClientConfig, flow_run_id: str) -> Plan[FlowRunInf
         context=json_object(run.context),
         version=run.version,
         scheduled_start_time=run.scheduled_start_time,
-        state=state_or_pending(run.serialized_state),
+        state=state_from_answer(run.serialized_state),
         task_runs=[
             from_answer(
                 TaskRunInfo,
@@ -105,7 +104,7 @@ def get_flow_run_info(config: ClientConfig, flow_run_id: str) -> Plan[FlowRunInf
                 task_id=task_run.task.id,
                 task_slug=task_run.task.slug,
                 version=task_run.version,
-                state=state_or_pending(task_run.serialized_state),
+                state=state_from_answer(task_run.serialized_state),
             )
             for task_run in run.task_runs
         ],
@@ -118,7 +117,7 @@ def get_flow_run_state(config: ClientConfig, flow_run_id: str) -> Plan[AnyState]
     answer = yield from config.operations.get_flow_run_state(id=run_id)
     if answer.flow_run_by_pk is None:
         raise NotFoundError(f"flow run {run_id} not found")
-    return state_or_pending(answer.flow_run_by_pk.serialized_state)
+    return state_from_answer(answer.flow_run_by_pk.serialized_state)
 
 
 def set_flow_run_state(

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-
-from prefect_gql_generated.json_value import JSONValue
 
 from .._constants import QUEUE_INTERVAL
 from .._core import ClientConfig
 from .._exceptions import InvalidInputError, InvalidStateError
 from .._prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
-from .._states import AnyState, Pending, Queued, State, state_from_answer
+from .._states import Queued, State
 from .._validation import valid_uuid
 
 __all__ = [
     "StateArgument",
     "answered_state",
     "state_and_version",
-    "state_or_pending",
     "state_update",
 ]
 
@@ -51,18 +48,6 @@ def state_and_version(first: StateArgument, second: StateArgument) -> tuple[Stat
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise InvalidInputError(f"version must be an integer, got {type(version).__name__}")
     return state, version
-
-
-def state_or_pending(serialized: JSONValue | None) -> AnyState:
-    """A run's serialized state as a ``State``; a run with none yet is ``Pending``."""
-    if serialized is None:
-        return Pending()
-    if not isinstance(serialized, Mapping):
-        raise InvalidStateError(
-            "the API returned a serialized state that is not an object: "
-            f"{type(serialized).__name__}"
-        )
-    return state_from_answer(serialized)
 
 
 def state_update(

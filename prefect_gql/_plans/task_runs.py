@@ -11,13 +11,12 @@ from .._constants import CACHED_STATES_LIMIT
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, PrefectGQLError
 from .._models import TaskRunInfo, from_answer
-from .._states import AnyState, Cached, State
+from .._states import AnyState, Cached, State, state_from_answer
 from .._validation import aware, build_input, valid_uuid
 from .run_states import (
     StateArgument,
     answered_state,
     state_and_version,
-    state_or_pending,
     state_update,
 )
 
@@ -46,7 +45,7 @@ def get_task_run_info(
         id=info.id,
         task_id=checked_task_id,
         version=info.version or 0,
-        state=state_or_pending(info.serialized_state),
+        state=state_from_answer(info.serialized_state),
     )
 
 
@@ -56,7 +55,7 @@ def get_task_run_state(config: ClientConfig, task_run_id: str) -> Plan[AnyState]
     answer = yield from config.operations.get_task_run_state(task_run_id=run_id)
     if answer.get_task_run_info is None:
         raise NotFoundError(f"task run {run_id} not found")
-    return state_or_pending(answer.get_task_run_info.serialized_state)
+    return state_from_answer(answer.get_task_run_info.serialized_state)
 
 
 def set_task_run_state(
@@ -138,7 +137,7 @@ def get_latest_cached_states(
             task_id=valid_uuid(task_id, "task_id"), created_after=after, limit=CACHED_STATES_LIMIT
         )
         rows = [row.serialized_state for row in by_task.task_run]
-    return [state_or_pending(row) for row in rows if row is not None]
+    return [state_from_answer(row) for row in rows if row is not None]
 
 
 class TaskRunMethods:

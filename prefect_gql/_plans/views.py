@@ -32,7 +32,7 @@ from .._exceptions import (
     NotFoundError,
 )
 from .._models import ProjectInfo
-from .._states import Finished, State
+from .._states import Finished, State, state_from_answer
 from .._validation import aware, valid_uuid
 from .._views import (
     FlowRunEvent,
@@ -46,7 +46,6 @@ from .._views import (
     TaskRunView,
 )
 from .flow_runs import json_object
-from .run_states import state_or_pending
 
 if TYPE_CHECKING:
     pass
@@ -121,7 +120,7 @@ def _flow_run_fields(run: FlowRunSummaryFields) -> dict[str, object]:
         "context": json_object(run.context),
         "run_config": _json_object_or_none(run.run_config),
         "version": run.version,
-        "state": state_or_pending(run.serialized_state),
+        "state": state_from_answer(run.serialized_state),
         "created": run.created,
         "updated": run.updated,
         "scheduled_start_time": run.scheduled_start_time,
@@ -132,7 +131,7 @@ def _flow_run_fields(run: FlowRunSummaryFields) -> dict[str, object]:
 
 def _state_change(row: StateHistoryFields) -> StateChange:
     return StateChange(
-        state=state_or_pending(row.serialized_state), timestamp=row.timestamp, version=row.version
+        state=state_from_answer(row.serialized_state), timestamp=row.timestamp, version=row.version
     )
 
 
@@ -158,7 +157,7 @@ def _task_run_view(row: TaskRunViewFields) -> TaskRunView:
         task_name=row.task.name,
         map_index=row.map_index,
         version=row.version,
-        state=state_or_pending(row.serialized_state),
+        state=state_from_answer(row.serialized_state),
         created=row.created,
         start_time=row.start_time,
         end_time=row.end_time,
@@ -467,7 +466,7 @@ def watch_flow_run(
                 yield Emit(TaskRunProgress(finished=counts[0], total=counts[1]))
             if logs and len(run.logs) >= checked_size:
                 continue  # more lines are waiting: read them before sleeping
-            last_state = state_or_pending(run.serialized_state)
+            last_state = state_from_answer(run.serialized_state)
             if last_state.is_finished():
                 return
             interval = shortest if changed else min(interval * POLL_BACKOFF, longest)
