@@ -38,12 +38,10 @@ Rules:
   ``core_version``, as Prefect's ``setdefault`` does.
 """
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
@@ -338,18 +336,20 @@ def _result_tag(value: Any) -> str | None:
 AnyResult = TypeAliasType(
     "AnyResult",
     Annotated[
-        Annotated[NoResultType, Tag("NoResultType")]
-        | Annotated[Result, Tag("Result")]
-        | Annotated[PrefectResult, Tag("PrefectResult")]
-        | Annotated[LocalResult, Tag("LocalResult")]
-        | Annotated[S3Result, Tag("S3Result")]
-        | Annotated[GCSResult, Tag("GCSResult")]
-        | Annotated[AzureResult, Tag("AzureResult")]
-        | Annotated[ConstantResult, Tag("ConstantResult")]
-        | Annotated[SecretResult, Tag("SecretResult")]
-        | Annotated[SafeResult, Tag("SafeResult")]
-        | Annotated[ResultHandlerResult, Tag("ResultHandlerResult")]
-        | Annotated[CustomResult, Tag("CustomResult")],
+        Union[  # noqa: UP007 - one Union of n members, not n-1 chained `|` unions
+            Annotated[NoResultType, Tag("NoResultType")],
+            Annotated[Result, Tag("Result")],
+            Annotated[PrefectResult, Tag("PrefectResult")],
+            Annotated[LocalResult, Tag("LocalResult")],
+            Annotated[S3Result, Tag("S3Result")],
+            Annotated[GCSResult, Tag("GCSResult")],
+            Annotated[AzureResult, Tag("AzureResult")],
+            Annotated[ConstantResult, Tag("ConstantResult")],
+            Annotated[SecretResult, Tag("SecretResult")],
+            Annotated[SafeResult, Tag("SafeResult")],
+            Annotated[ResultHandlerResult, Tag("ResultHandlerResult")],
+            Annotated[CustomResult, Tag("CustomResult")],
+        ],
         Discriminator(
             _result_tag,
             custom_error_type="result_type",
@@ -570,7 +570,7 @@ class _MetaState(State):
     """A state about another state (``state``): e.g. a run held back by a concurrency limit."""
 
     type: Literal["Queued", "Submitted", "ClientFailed"]
-    state: AnyState | None = None
+    state: "AnyState | None" = None
 
     def to_wire(self, *, core_version: str = DEFAULT_CORE_VERSION) -> dict[str, Any]:
         wire = super().to_wire(core_version=core_version)
@@ -631,27 +631,29 @@ def _state_tag(value: Any) -> str | None:
 AnyState = TypeAliasType(
     "AnyState",
     Annotated[
-        Annotated[Cached, Tag("Cached")]
-        | Annotated[Cancelled, Tag("Cancelled")]
-        | Annotated[Cancelling, Tag("Cancelling")]
-        | Annotated[ClientFailed, Tag("ClientFailed")]
-        | Annotated[Failed, Tag("Failed")]
-        | Annotated[Finished, Tag("Finished")]
-        | Annotated[Looped, Tag("Looped")]
-        | Annotated[Mapped, Tag("Mapped")]
-        | Annotated[Paused, Tag("Paused")]
-        | Annotated[Pending, Tag("Pending")]
-        | Annotated[Queued, Tag("Queued")]
-        | Annotated[Resume, Tag("Resume")]
-        | Annotated[Retrying, Tag("Retrying")]
-        | Annotated[Running, Tag("Running")]
-        | Annotated[Scheduled, Tag("Scheduled")]
-        | Annotated[Skipped, Tag("Skipped")]
-        | Annotated[Submitted, Tag("Submitted")]
-        | Annotated[Success, Tag("Success")]
-        | Annotated[TimedOut, Tag("TimedOut")]
-        | Annotated[TriggerFailed, Tag("TriggerFailed")]
-        | Annotated[ValidationFailed, Tag("ValidationFailed")],
+        Union[  # noqa: UP007 - one Union of n members, not n-1 chained `|` unions
+            Annotated[Cached, Tag("Cached")],
+            Annotated[Cancelled, Tag("Cancelled")],
+            Annotated[Cancelling, Tag("Cancelling")],
+            Annotated[ClientFailed, Tag("ClientFailed")],
+            Annotated[Failed, Tag("Failed")],
+            Annotated[Finished, Tag("Finished")],
+            Annotated[Looped, Tag("Looped")],
+            Annotated[Mapped, Tag("Mapped")],
+            Annotated[Paused, Tag("Paused")],
+            Annotated[Pending, Tag("Pending")],
+            Annotated[Queued, Tag("Queued")],
+            Annotated[Resume, Tag("Resume")],
+            Annotated[Retrying, Tag("Retrying")],
+            Annotated[Running, Tag("Running")],
+            Annotated[Scheduled, Tag("Scheduled")],
+            Annotated[Skipped, Tag("Skipped")],
+            Annotated[Submitted, Tag("Submitted")],
+            Annotated[Success, Tag("Success")],
+            Annotated[TimedOut, Tag("TimedOut")],
+            Annotated[TriggerFailed, Tag("TriggerFailed")],
+            Annotated[ValidationFailed, Tag("ValidationFailed")],
+        ],
         Discriminator(
             _state_tag,
             custom_error_type="state_type",

@@ -6,8 +6,6 @@ raw input (it may be a credential), and as an exception of this package rather t
 pydantic's ``ValidationError``.
 """
 
-from __future__ import annotations
-
 import math
 import re
 import uuid
