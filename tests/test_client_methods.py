@@ -10,6 +10,7 @@ import json
 import logging
 import zlib
 from base64 import b64decode
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -313,6 +314,47 @@ async def test_get_flow_run_info_of_a_state_less_run_is_pending(
     add_graphql(httpx_mock, _flow_run_data(None))
     info = await api(Client.get_flow_run_info, FLOW_RUN_ID)
     assert isinstance(info.state, Pending)
+
+
+async def test_get_flow_run_info_sends_the_generated_document(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    add_graphql(httpx_mock, _flow_run_data(RUNNING_WIRE))
+    await api(Client.get_flow_run_info, FLOW_RUN_ID)
+    body = only_body(httpx_mock)
+    assert body["query"] == documents.GET_FLOW_RUN_INFO_GQL
+    assert body["operationName"] == "GetFlowRunInfo"
+    assert body["variables"] == {"id": FLOW_RUN_ID}
+
+
+async def test_get_flow_run_info_with_a_malformed_task_run_state(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    data = _flow_run_data(RUNNING_WIRE)
+    data["flow_run_by_pk"]["task_runs"][0]["serialized_state"] = {"type": "Running", "message": 5}
+    add_graphql(httpx_mock, data)
+    with pytest.raises(InvalidStateError, match="invalid Running state: message"):
+        await api(Client.get_flow_run_info, FLOW_RUN_ID)
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda run: run.pop("version"), "version"),
+        (lambda run: run.update(task_runs=None), "task_runs"),
+        (lambda run: run["task_runs"][0].pop("task"), "task_runs.0.task"),
+        (lambda run: run.update(flow={"project": {"id": 5, "name": "p"}}), "flow.project.id"),
+        (lambda run: run.update(scheduled_start_time="soon"), "scheduled_start_time"),
+    ],
+)
+async def test_get_flow_run_info_answer_of_another_shape_is_the_apis_fault(
+    api: Api, httpx_mock: HTTPXMock, change: Callable[[dict[str, Any]], object], where: str
+) -> None:
+    data = _flow_run_data(RUNNING_WIRE)
+    change(data["flow_run_by_pk"])
+    add_graphql(httpx_mock, data)
+    with pytest.raises(APIResponseError, match=f"GetFlowRunInfo does not match.*{where}"):
+        await api(Client.get_flow_run_info, FLOW_RUN_ID)
 
 
 async def test_get_flow_run_info_unknown_run(api: Api, httpx_mock: HTTPXMock) -> None:

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import prefect_gql_generated as generated
+from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
 from prefect_gql_generated.json_value import JSONValue
 
 from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
-from .._models import FlowRunInfo, ProjectInfo, TaskRunInfo, from_answer
+from .._exchange import graphql_exchange
+from .._models import FlowRunInfo, validate_answer
 from .._prefect_compat import PrefectSerializable, is_prefect_run_config, run_config_from_prefect
 from .._states import AnyState, State, state_from_answer
 from .._validation import aware, build_input, ensure_json, valid_uuid
@@ -81,34 +83,15 @@ def create_flow_run(
 def get_flow_run_info(config: ClientConfig, flow_run_id: str) -> Plan[FlowRunInfo]:
     """A flow run's version, state and (unmapped) task runs."""
     run_id = valid_uuid(flow_run_id, "flow_run_id")
-    answer = yield from config.operations.get_flow_run_info(id=run_id)
-    run = answer.flow_run_by_pk
+    # The generated operation's document, its answer validated straight into the facade
+    # model: once, not as GetFlowRunInfo and then again (the flow runner's hot call).
+    data = yield from graphql_exchange(
+        config, GET_FLOW_RUN_INFO_GQL, "GetFlowRunInfo", {"id": run_id}
+    )
+    run = data.get("flow_run_by_pk")
     if run is None:
         raise NotFoundError(f"flow run {run_id} not found")
-    project = run.flow.project
-    return from_answer(
-        FlowRunInfo,
-        id=run.id,
-        name=run.name,
-        flow_id=run.flow_id,
-        project=from_answer(ProjectInfo, id=project.id, name=project.name),
-        parameters=json_object(run.parameters),
-        context=json_object(run.context),
-        version=run.version,
-        scheduled_start_time=run.scheduled_start_time,
-        state=state_from_answer(run.serialized_state),
-        task_runs=[
-            from_answer(
-                TaskRunInfo,
-                id=task_run.id,
-                task_id=task_run.task.id,
-                task_slug=task_run.task.slug,
-                version=task_run.version,
-                state=state_from_answer(task_run.serialized_state),
-            )
-            for task_run in run.task_runs
-        ],
-    )
+    return validate_answer(FlowRunInfo, run, "GetFlowRunInfo")
 
 
 def get_flow_run_state(config: ClientConfig, flow_run_id: str) -> Plan[AnyState]:
