@@ -13,12 +13,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import tomli_w
 from pydantic import SecretStr
 
 from ._exceptions import ConfigurationError
@@ -61,19 +59,32 @@ def auth_table_key(api_server: str) -> str:
     return server_slug(urlparse(api_server).netloc or api_server)
 
 
-def read_toml_file(path: Path) -> dict[str, Any]:
-    """The file's tables, or ``{}`` when it does not exist."""
+def read_toml_file(path: Path, *, label: str | None = None) -> dict[str, Any]:
+    """The file's tables, or ``{}`` when it does not exist.
+
+    A file that cannot be read or parsed is a ``ConfigurationError`` naming ``label``
+    (default: the path). tomllib is imported only once a file exists: most processes
+    find none to read.
+    """
     try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
+        file = path.open("rb")
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigurationError(f"cannot read {path}: {err}") from err
+    except OSError as err:
+        raise ConfigurationError(f"cannot read {label or path}: {err}") from err
+    import tomllib  # noqa: PLC0415 - only once there is a file to parse
+
+    with file:
+        try:
+            return tomllib.load(file)
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise ConfigurationError(f"cannot read {label or path}: {err}") from err
 
 
 def write_private_toml(path: Path, data: dict[str, Any], *, header: str = "") -> None:
     """Write ``data`` as TOML, readable by the owner only, replacing the file atomically."""
+    import tomli_w  # noqa: PLC0415 - only processes that save credentials need it
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

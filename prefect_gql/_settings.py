@@ -25,12 +25,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
+from ._disk import read_toml_file
 from ._exceptions import ConfigurationError
 from ._types import Backend
 from ._validation import describe_validation_error
@@ -215,14 +215,7 @@ def backend_file_path() -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
-    except FileNotFoundError:
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigurationError(f"cannot read config file {path}: {err}") from err
-    return _without_interpolations(data)
+    return _without_interpolations(read_toml_file(path, label=f"config file {path}"))
 
 
 def _without_interpolations(data: dict[str, Any]) -> dict[str, Any]:
