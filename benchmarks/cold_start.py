@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import statistics
 import subprocess
@@ -32,7 +33,15 @@ from typing import Any
 import _results as results
 import httpx
 from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
-from run import CANNED, RUN_ID, CannedServer, Row, per_call_ms, table
+from run import (
+    CANNED,
+    RUN_ID,
+    CannedServer,
+    Row,
+    interleaved_medians,
+    interleaved_medians_async,
+    table,
+)
 
 from prefect_gql import AsyncClient, Client
 
@@ -62,6 +71,10 @@ with httpx.Client() as http:
     data = json.loads(http.post(URL, json={_INFO_BODY}).content)
 assert data["data"]["flow_run_by_pk"]["id"] == RUN_ID
 """
+
+# The same, without loading the CA bundle (~30 ms): a plain-http client never needs it,
+# and prefect_gql's own clients load it on their first TLS handshake only.
+FLOOR_WITHOUT_TRUST_STORE = FLOOR.replace("httpx.Client()", "httpx.Client(verify=False)")
 
 ASYNC_FLOOR = f"""
 import asyncio, json, sys
@@ -176,6 +189,7 @@ def cold_starts(programs: Sequence[Program], url: str, rounds: int) -> dict[str,
 def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
     programs = [
         Program("floor", FLOOR),
+        Program("floor without trust store", FLOOR_WITHOUT_TRUST_STORE),
         Program("async floor", ASYNC_FLOOR),
         Program("Client", PREFECT_GQL_CLIENT),
         Program("AsyncClient", PREFECT_GQL_ASYNC_CLIENT),
@@ -191,6 +205,15 @@ def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
             f"async (httpx.AsyncClient in asyncio.run): {async_floor:.0f} ms",
         )
     ]
+    lean_floor = medians["floor without trust store"]
+    rows.append(
+        Row(
+            "cold start floor without loading the trust store (plain http needs none)",
+            f"{lean_floor:.0f} ms",
+            f"prefect_gql Client: {medians['Client'] / lean_floor:.2f}x this floor (it loads "
+            "the CA bundle on its first TLS handshake, so a plain-http client never does)",
+        )
+    )
     for name, own_floor, floor_name in (
         ("Client", floor, "floor"),
         ("AsyncClient", async_floor, "async floor"),
@@ -222,18 +245,9 @@ def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
     return rows
 
 
-def interleaved_per_call_ms(calls: dict[str, Callable[[], object]], count: int) -> dict[str, float]:
-    """Median ms per call of each callable, measured in alternating blocks of ``count // 5``."""
-    blocks = 5
-    samples: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(blocks):
-        for name, call in calls.items():
-            samples[name].append(per_call_ms(call, max(1, count // blocks)))
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def per_call_rows(server: CannedServer, count: int, *, with_prefect: bool) -> list[Row]:
-    """Per-call cost, warm, of get_flow_run_info: bare httpx, prefect_gql, Prefect 1.4.1."""
+    """Per-call cost, warm, of get_flow_run_info: bare httpx, prefect_gql, Prefect 1.4.1,
+    taking turns call by call."""
     body: dict[str, Any] = {
         "query": GET_FLOW_RUN_INFO_GQL,
         "operationName": "GetFlowRunInfo",
@@ -242,21 +256,13 @@ def per_call_rows(server: CannedServer, count: int, *, with_prefect: bool) -> li
     rows = []
     with httpx.Client() as bare, Client(server.url, backend="server") as client:
         calls: dict[str, Callable[[], object]] = {
-            "bare": lambda: bare.post(server.url, json=body).json(),
+            "bare": lambda: json.loads(bare.post(server.url, json=body).content),
             "Client": lambda: client.get_flow_run_info(RUN_ID),
         }
         if with_prefect:
             calls["Prefect"] = _prefect_call(server.url)
-        medians = interleaved_per_call_ms(calls, count)
-    ratio = medians["Client"] / medians["bare"]
-    verdict = "within target" if ratio <= PER_CALL_TARGET else "ABOVE target"
-    rows.append(
-        Row(
-            "per call Client.get_flow_run_info (warm, median)",
-            f"{medians['Client']:.3f} ms vs bare httpx {medians['bare']:.3f} ms = {ratio:.2f}x",
-            f"target <= {PER_CALL_TARGET}x: {verdict}",
-        )
-    )
+        medians = interleaved_medians(calls, count)
+    rows.append(_per_call_row("Client", medians["Client"], medians["bare"]))
     rows.append(_async_per_call_row(server, count, body))
     if with_prefect:
         prefect = medians["Prefect"]
@@ -270,41 +276,35 @@ def per_call_rows(server: CannedServer, count: int, *, with_prefect: bool) -> li
     return rows
 
 
+def _per_call_row(name: str, typed: float, bare: float) -> Row:
+    ratio = typed / bare
+    verdict = "within target" if ratio <= PER_CALL_TARGET else "ABOVE target"
+    return Row(
+        f"per call {name}.get_flow_run_info (warm, median)",
+        f"{typed:.3f} ms vs bare httpx {bare:.3f} ms = {ratio:.2f}x",
+        f"target <= {PER_CALL_TARGET}x: {verdict}",
+    )
+
+
 def _async_per_call_row(server: CannedServer, count: int, body: dict[str, Any]) -> Row:
     async def measure() -> dict[str, float]:
-        samples: dict[str, list[float]] = {"bare": [], "AsyncClient": []}
         async with (
             httpx.AsyncClient() as bare,
             AsyncClient(server.url, backend="server") as client,
         ):
 
             async def bare_call() -> object:
-                return (await bare.post(server.url, json=body)).json()
+                return json.loads((await bare.post(server.url, json=body)).content)
 
             async def typed_call() -> object:
                 return await client.get_flow_run_info(RUN_ID)
 
-            for call in (bare_call, typed_call):  # warm-up, not counted
-                for _ in range(min(50, count)):
-                    await call()
-            for _ in range(5):
-                for name, call in (("bare", bare_call), ("AsyncClient", typed_call)):
-                    block = []
-                    for _ in range(max(1, count // 5)):
-                        started = time.perf_counter_ns()
-                        await call()
-                        block.append(time.perf_counter_ns() - started)
-                    samples[name].append(statistics.median(block) / 1e6)
-        return {name: statistics.median(values) for name, values in samples.items()}
+            return await interleaved_medians_async(
+                {"bare": bare_call, "AsyncClient": typed_call}, count
+            )
 
     medians = asyncio.run(measure())
-    ratio = medians["AsyncClient"] / medians["bare"]
-    verdict = "within target" if ratio <= PER_CALL_TARGET else "ABOVE target"
-    return Row(
-        "per call AsyncClient.get_flow_run_info (warm, median)",
-        f"{medians['AsyncClient']:.3f} ms vs bare httpx {medians['bare']:.3f} ms = {ratio:.2f}x",
-        f"target <= {PER_CALL_TARGET}x: {verdict}",
-    )
+    return _per_call_row("AsyncClient", medians["AsyncClient"], medians["bare"])
 
 
 def _prefect_call(url: str) -> Callable[[], object]:

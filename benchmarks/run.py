@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -149,42 +149,42 @@ class CannedServer:
             writer.close()
 
 
-def interleaved_ms(
-    first: Callable[[], object], second: Callable[[], object], count: int
-) -> tuple[float, float]:
-    """Median ms per call of each, the two taking turns so that load hits both alike."""
+def _turns(names: Sequence[str], count: int) -> Iterator[list[str]]:
+    """``count`` rounds of every name once, the order rotating from round to round."""
+    for round_index in range(count):
+        shift = round_index % len(names)
+        yield [*names[shift:], *names[:shift]]
+
+
+def interleaved_medians(calls: Mapping[str, Callable[[], object]], count: int) -> dict[str, float]:
+    """Median ms per call of each callable; they take turns call by call (in a rotating
+    order) so that a noisy machine's load hits them alike, and ratios come from one run."""
     for _ in range(min(50, count)):
-        first()
-        second()
-    samples: tuple[list[int], list[int]] = ([], [])
-    for _ in range(count):
-        for call, times in ((first, samples[0]), (second, samples[1])):
-            started = time.perf_counter_ns()
+        for call in calls.values():
             call()
-            times.append(time.perf_counter_ns() - started)
-    return statistics.median(samples[0]) / 1e6, statistics.median(samples[1]) / 1e6
+    samples: dict[str, list[int]] = {name: [] for name in calls}
+    for turn in _turns(list(calls), count):
+        for name in turn:
+            started = time.perf_counter_ns()
+            calls[name]()
+            samples[name].append(time.perf_counter_ns() - started)
+    return {name: statistics.median(times) / 1e6 for name, times in samples.items()}
 
 
-def per_call_ms(call: Callable[[], object], count: int) -> float:
+async def interleaved_medians_async(
+    calls: Mapping[str, Callable[[], Awaitable[object]]], count: int
+) -> dict[str, float]:
+    """``interleaved_medians`` for coroutine functions, in the running event loop."""
     for _ in range(min(50, count)):
-        call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter_ns()
-        call()
-        samples.append(time.perf_counter_ns() - started)
-    return statistics.median(samples) / 1e6
-
-
-async def per_call_ms_async(call: Callable[[], Awaitable[object]], count: int) -> float:
-    for _ in range(min(50, count)):
-        await call()
-    samples = []
-    for _ in range(count):
-        started = time.perf_counter_ns()
-        await call()
-        samples.append(time.perf_counter_ns() - started)
-    return statistics.median(samples) / 1e6
+        for call in calls.values():
+            await call()
+    samples: dict[str, list[int]] = {name: [] for name in calls}
+    for turn in _turns(list(calls), count):
+        for name in turn:
+            started = time.perf_counter_ns()
+            await calls[name]()
+            samples[name].append(time.perf_counter_ns() - started)
+    return {name: statistics.median(times) / 1e6 for name, times in samples.items()}
 
 
 @dataclass
@@ -222,8 +222,8 @@ def overhead(server: CannedServer, count: int) -> list[Row]:
             def raw_call(body: dict[str, Any] = body) -> object:
                 return json.loads(bare.post(server.url, json=body).content)
 
-            typed, raw = interleaved_ms(typed_call, raw_call, count)
-            rows.append(_ratio_row(f"Client.{name}", typed, raw))
+            medians = interleaved_medians({"typed": typed_call, "raw": raw_call}, count)
+            rows.append(_ratio_row(f"Client.{name}", medians["typed"], medians["raw"]))
 
     async def async_cases() -> None:
         async with (
@@ -243,9 +243,10 @@ def overhead(server: CannedServer, count: int) -> list[Row]:
                 async def raw_call(body: dict[str, Any] = body) -> object:
                     return json.loads((await bare_async.post(server.url, json=body)).content)
 
-                raw = await per_call_ms_async(raw_call, count)
-                typed = await per_call_ms_async(typed_call, count)
-                rows.append(_ratio_row(f"AsyncClient.{name}", typed, raw))
+                medians = await interleaved_medians_async(
+                    {"typed": typed_call, "raw": raw_call}, count
+                )
+                rows.append(_ratio_row(f"AsyncClient.{name}", medians["typed"], medians["raw"]))
 
     asyncio.run(async_cases())
     return rows

@@ -39,8 +39,12 @@ T = TypeVar("T")
 
 def to_json_bytes(value: Any, what: str) -> bytes:
     """JSON for the wire; models as their set fields by alias (as ariadne-codegen does)."""
+    return _to_json(_dump_models(value), what)
+
+
+def _to_json(value: Any, what: str) -> bytes:
     try:
-        return to_json(_dump_models(value))
+        return to_json(value)
     except PydanticSerializationError as err:
         raise InvalidInputError(f"{what} is not JSON-serializable: {err}") from err
 
@@ -116,14 +120,14 @@ def graphql_exchange(
     retry_api_errors: bool = True,
 ) -> Plan[dict[str, Any]]:
     """Send one GraphQL document (retrying as allowed) and return its ``data``."""
-    body: dict[str, Any] = {"query": document, "variables": variables or {}}
+    body: dict[str, Any] = {"query": document, "variables": _dump_models(variables or {})}
     if operation_name:
         body["operationName"] = operation_name
     request = build_request(
         config,
         "POST",
         config.api_server,
-        content=to_json_bytes(body, "the GraphQL variables"),
+        content=_to_json(body, "the GraphQL variables"),
         headers=headers,
         token=token,
     )

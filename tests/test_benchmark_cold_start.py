@@ -25,6 +25,7 @@ def test_cold_start_smoke_run_prints_every_measure() -> None:
     prefect_rows = [measure for measure in measures if "Prefect 1.4.1" in measure]
     assert [measure for measure in measures if measure not in prefect_rows] == [
         "cold start floor: import httpx + pydantic, one POST, json.loads",
+        "cold start floor without loading the trust store (plain http needs none)",
         "cold start prefect_gql Client: import + construct + get_flow_run_info",
         "cold start prefect_gql AsyncClient: import + construct + get_flow_run_info",
         "per call Client.get_flow_run_info (warm, median)",
