@@ -76,6 +76,15 @@ assert data["data"]["flow_run_by_pk"]["id"] == RUN_ID
 # and prefect_gql's own clients load it on their first TLS handshake only.
 FLOOR_WITHOUT_TRUST_STORE = FLOOR.replace("httpx.Client()", "httpx.Client(verify=False)")
 
+# The least any client returning pydantic models pays: the floor above plus one model
+# defined and validated (pydantic's model machinery is imported on first use).
+TYPED_FLOOR = FLOOR_WITHOUT_TRUST_STORE.replace(
+    "assert data",
+    "class Run(pydantic.BaseModel):\n    id: str\n"
+    "run = Run.model_validate(data['data']['flow_run_by_pk'])\n"
+    "assert run.id == RUN_ID\nassert data",
+)
+
 ASYNC_FLOOR = f"""
 import asyncio, json, sys
 import httpx, pydantic
@@ -190,6 +199,7 @@ def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
     programs = [
         Program("floor", FLOOR),
         Program("floor without trust store", FLOOR_WITHOUT_TRUST_STORE),
+        Program("typed floor", TYPED_FLOOR),
         Program("async floor", ASYNC_FLOOR),
         Program("Client", PREFECT_GQL_CLIENT),
         Program("AsyncClient", PREFECT_GQL_ASYNC_CLIENT),
@@ -212,6 +222,15 @@ def cold_start_rows(url: str, rounds: int, *, with_prefect: bool) -> list[Row]:
             f"{lean_floor:.0f} ms",
             f"prefect_gql Client: {medians['Client'] / lean_floor:.2f}x this floor (it loads "
             "the CA bundle on its first TLS handshake, so a plain-http client never does)",
+        )
+    )
+    typed_floor = medians["typed floor"]
+    rows.append(
+        Row(
+            "cold start typed floor: the above + one pydantic model defined and validated",
+            f"{typed_floor:.0f} ms",
+            f"the least a client returning pydantic models can pay; prefect_gql Client: "
+            f"{medians['Client'] / typed_floor:.2f}x this floor",
         )
     )
     for name, own_floor, floor_name in (

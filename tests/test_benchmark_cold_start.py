@@ -26,6 +26,7 @@ def test_cold_start_smoke_run_prints_every_measure() -> None:
     assert [measure for measure in measures if measure not in prefect_rows] == [
         "cold start floor: import httpx + pydantic, one POST, json.loads",
         "cold start floor without loading the trust store (plain http needs none)",
+        "cold start typed floor: the above + one pydantic model defined and validated",
         "cold start prefect_gql Client: import + construct + get_flow_run_info",
         "cold start prefect_gql AsyncClient: import + construct + get_flow_run_info",
         "per call Client.get_flow_run_info (warm, median)",
