@@ -189,24 +189,48 @@ AfterHook = Callable[[ClientConfig, Any], None]
 """Local work after a plan succeeded, done by the shell (e.g. writing a credential file)."""
 
 
-def _method_signature(plan: Callable[..., Any], returns: object) -> inspect.Signature:
-    """The plan's signature as its method shows it: without ``config``, returning ``returns``."""
-    signature = inspect.signature(plan)
-    return signature.replace(
-        parameters=list(signature.parameters.values())[1:], return_annotation=returns
-    )
-
-
 class _PlanMember:
     """What ``ClientMethod`` and ``ClientStream`` share: the plan's name, docstring and
-    signature on the descriptor and on every method it binds."""
+    signature on the descriptor and on every method it binds.
 
-    def __init__(self, plan: Callable[..., Any], signature: inspect.Signature) -> None:
+    The signature is worked out on first use (a bound method, ``inspect.signature``), not
+    when the class is defined: ``inspect.signature`` of every plan slowed ``import``.
+    """
+
+    def __init__(self, plan: Callable[..., Any]) -> None:
         self._plan = plan
-        self._method_signature = signature
         self.__doc__ = plan.__doc__
         self.__name__ = plan.__name__
         self.__wrapped__ = plan
+
+    def _returns(self, returns: Any) -> object:
+        """What the method returns, given what the plan's signature says (``returns``)."""
+        raise NotImplementedError
+
+    @cached_property
+    def _method_signature(self) -> inspect.Signature:
+        """The plan's signature as its method shows it: without ``config``."""
+        signature = inspect.signature(self._plan)
+        return signature.replace(
+            parameters=list(signature.parameters.values())[1:],
+            return_annotation=self._returns(signature.return_annotation),
+        )
+
+    @cached_property
+    def __signature__(self) -> inspect.Signature:
+        """``Client.method``'s signature: the method's, after ``self``."""
+        client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+        return self._method_signature.replace(
+            parameters=[client, *self._method_signature.parameters.values()]
+        )
+
+    def __call__(self, client: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """``Client.method(client, ...)``, as a plain function defined in the class allows."""
+        return self._bind(client, type(client))(*args, **kwargs)
+
+    def _bind(self, client: Any, owner: type[Any]) -> Callable[..., Any]:
+        """The method of ``client``, named and signed like the plan."""
+        raise NotImplementedError
 
     def _named(self, method: Callable[..., Any], owner: type[Any]) -> Callable[..., Any]:
         method.__name__ = self.__name__
@@ -228,19 +252,13 @@ class ClientMethod(_PlanMember, Generic[P, T_co]):
         *,
         after: Callable[[ClientConfig, T_co], None] | None = None,
     ) -> None:
-        returns = inspect.signature(plan).return_annotation
-        if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
-            returns = returns.removeprefix("Plan[").removesuffix("]")
-        super().__init__(plan, _method_signature(plan, returns))
+        super().__init__(plan)
         self._after = after
-        client = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
-        self.__signature__ = self._method_signature.replace(
-            parameters=[client, *self._method_signature.parameters.values()]
-        )
 
-    def __call__(self, client: Any, /, *args: Any, **kwargs: Any) -> Any:
-        """``Client.method(client, ...)``, as a plain function defined in the class allows."""
-        return self.__get__(client, type(client))(*args, **kwargs)
+    def _returns(self, returns: Any) -> object:
+        if isinstance(returns, str) and returns.startswith("Plan[") and returns.endswith("]"):
+            return returns.removeprefix("Plan[").removesuffix("]")
+        return returns
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
@@ -251,8 +269,9 @@ class ClientMethod(_PlanMember, Generic[P, T_co]):
     @overload
     def __get__(self, client: Client, owner: type[Any]) -> Callable[P, T_co]: ...
     def __get__(self, client: Any, owner: type[Any]) -> Any:
-        if client is None:
-            return self
+        return self if client is None else self._bind(client, owner)
+
+    def _bind(self, client: Any, owner: type[Any]) -> Callable[..., Any]:
         plan = self._plan
         after = self._after
 
@@ -273,9 +292,13 @@ class ClientStream(_PlanMember, Generic[P, T_co]):
     def __init__(
         self, plan: Callable[Concatenate[ClientConfig, P], Stream], item: Callable[..., T_co]
     ) -> None:
-        returns = inspect.signature(item).return_annotation if inspect.isfunction(item) else None
-        item_name = returns or getattr(item, "__name__", item)
-        super().__init__(plan, _method_signature(plan, f"Iterator[{item_name}]"))
+        super().__init__(plan)
+        self._item = item
+
+    def _returns(self, returns: Any) -> object:
+        item = self._item
+        named = inspect.signature(item).return_annotation if inspect.isfunction(item) else None
+        return f"Iterator[{named or getattr(item, '__name__', item)}]"
 
     @overload
     def __get__(self, client: None, owner: type[Any]) -> Self: ...
@@ -286,8 +309,9 @@ class ClientStream(_PlanMember, Generic[P, T_co]):
     @overload
     def __get__(self, client: Client, owner: type[Any]) -> Callable[P, Iterator[T_co]]: ...
     def __get__(self, client: Any, owner: type[Any]) -> Any:
-        if client is None:
-            return self
+        return self if client is None else self._bind(client, owner)
+
+    def _bind(self, client: Any, owner: type[Any]) -> Callable[..., Any]:
         plan = self._plan
 
         def method(*args: Any, **kwargs: Any) -> Any:

@@ -81,6 +81,20 @@ def test_async_client_mirrors_client(clients: tuple[Client, AsyncClient]) -> Non
             assert member is getattr(AsyncClient, name), name
 
 
+def test_class_members_read_like_methods_defined_in_the_class(
+    clients: tuple[Client, AsyncClient],
+) -> None:
+    """``help(Client)``, IDEs and ``inspect`` see ``Client.x`` as ``def x(self, ...)``."""
+    for name, bound in public_methods(clients[0]).items():
+        member = getattr(Client, name)
+        parameters = list(inspect.signature(member).parameters)
+        assert parameters[0] == "self", name
+        assert parameters[1:] == list(inspect.signature(bound).parameters), name
+    stream = Client.iter_flow_runs
+    assert isinstance(stream, ClientStream)
+    assert str(inspect.signature(stream).return_annotation) == "Iterator[FlowRunSummary]"
+
+
 def test_every_io_method_has_a_typed_return(clients: tuple[Client, AsyncClient]) -> None:
     for name, method in public_methods(clients[0]).items():
         returns = inspect.signature(method).return_annotation
