@@ -15,6 +15,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Collection, Mapping
+from itertools import accumulate
 from typing import Any
 
 from graphql import (
@@ -152,31 +153,42 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _decode_json(text: bytes | str, what: str) -> Any:
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _decode_json(text: str, what: str) -> Any:
+    """``text`` decoded, refused when it is not JSON or nests containers deeper than
+    ``MAX_JSON_DEPTH``. The depth is read from the text with its strings left out, in
+    regular expressions and C loops: a body of many values costs no Python per value."""
+    too_deep = RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
+        value = json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
     except RecursionError as err:
-        raise RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels") from err
+        raise too_deep from err
     except ValueError as err:
         raise RequestRefusedError(f"{what} is not JSON in UTF-8") from err
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > MAX_JSON_DEPTH:
+        raise too_deep
+    return value
 
 
-def _check_json(value: Any, what: str) -> None:
+def _refuse_lone_surrogates(value: Any, what: str) -> None:
     """Iteratively, so that no nesting can exhaust the stack."""
-    pending: list[tuple[Any, int]] = [(value, 0)]
+    pending: list[Any] = [value]
     while pending:
-        item, depth = pending.pop()
-        if depth > MAX_JSON_DEPTH:
-            raise RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+        item = pending.pop()
         if isinstance(item, str):
             if _LONE_SURROGATE.search(item):
                 raise RequestRefusedError(f"{what} holds text that is not valid Unicode")
         elif isinstance(item, dict):
-            for key, member in item.items():
-                pending.append((key, depth + 1))
-                pending.append((member, depth + 1))
+            pending.extend(item.keys())
+            pending.extend(item.values())
         elif isinstance(item, list):
-            pending.extend((member, depth + 1) for member in item)
+            pending.extend(item)
 
 
 def decode_operation(body: bytes) -> dict[str, Any]:
@@ -185,7 +197,11 @@ def decode_operation(body: bytes) -> dict[str, Any]:
 
     Raises ``RequestRefusedError`` for anything else.
     """
-    data = _decode_json(body, "the request body")
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RequestRefusedError("the request body is not JSON in UTF-8") from err
+    data = _decode_json(text, "the request body")
     if not isinstance(data, dict):
         raise RequestRefusedError("the request body must be a JSON object")
     query, variables, operation_name = (
@@ -204,7 +220,8 @@ def decode_operation(body: bytes) -> dict[str, Any]:
     if operation_name is not None and not isinstance(operation_name, str):
         raise RequestRefusedError("operationName must be a string or null")
     operation = {"query": query, "variables": variables, "operationName": operation_name}
-    _check_json(operation, "the request body")
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(operation, "the request body")
     return operation
 
 
@@ -289,6 +306,8 @@ def longest_list(value: Any, type_: GraphQLInputType) -> int:
     nullable = _nullable(type_)
     if isinstance(nullable, GraphQLList):
         items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_LIST_LENGTH:
+            return len(items)
         return max([len(items), *(longest_list(item, nullable.of_type) for item in items)])
     if isinstance(nullable, GraphQLInputObjectType) and isinstance(value, dict):
         return max(

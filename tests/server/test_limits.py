@@ -33,6 +33,7 @@ from prefect_gql.server._limits import (
     MAX_SELECTED_FIELDS,
 )
 from prefect_gql.server._runs import Runs
+from prefect_gql.server._store import _Database
 
 from .conftest import GraphQL, World, build_world, create_flow_run, mutation, set_state
 
@@ -115,7 +116,17 @@ def test_repeated_fields_and_fragment_fan_out_are_refused_at_once(busy: GraphQL)
         assert f"{MAX_SELECTED_FIELDS} fields" in error["message"]
 
 
-def test_long_lists_are_refused_in_variables_and_in_the_document(busy: GraphQL) -> None:
+def test_long_lists_are_refused_in_variables_and_in_the_document(
+    busy: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    original_read = _Database.read
+
+    def counted_read(self: _Database, sql: str, parameters: Any) -> list[Any]:
+        reads.append(sql)
+        return original_read(self, sql, parameters)
+
+    monkeypatch.setattr(_Database, "read", counted_read)
     ids = [str(uuid.UUID(int=i)) for i in range(200_000)]
     response, elapsed = timed(
         lambda: busy.post("query($ids: [uuid!]) { flow_run(where: {id: {_in: $ids}}) { id } }",
@@ -130,11 +141,13 @@ def test_long_lists_are_refused_in_variables_and_in_the_document(busy: GraphQL) 
     )
     response, elapsed = timed(lambda: busy.post(literal))
     refusal(response, elapsed, "QUERY_TOO_COMPLEX")
+    assert reads == [], "a refused request reached the database"
     within = busy.data(
         "query($ids: [uuid!]) { flow_run(where: {id: {_in: $ids}}) { id } }",
         {"ids": ids[:MAX_LIST_LENGTH]},
     )
     assert within == {"flow_run": []}
+    assert reads, "the request within the limit was answered without reading the database"
 
 
 def test_a_json_scalars_own_lists_are_not_list_arguments(busy: GraphQL, world: World) -> None:
@@ -218,6 +231,13 @@ def test_every_malformed_body_is_a_400(
     response, elapsed = timed(lambda: httpx.post(busy_server.url, content=content, headers=headers))
     assert response.status_code == 400, (response.status_code, response.text[:300])
     refusal(response, elapsed, "BAD_REQUEST")
+
+
+def test_brackets_inside_strings_are_text_not_nesting(busy: GraphQL, world: World) -> None:
+    bracketed = '\\"' + "[{" * MAX_JSON_DEPTH + '\\"' + "}]" * MAX_JSON_DEPTH
+    run_id = create_flow_run(busy, world.flow_id, context={"note": bracketed, "[": ['"{', "]"]})
+    stored = busy.data("query($id: uuid!) { flow_run_by_pk(id: $id) { context } }", {"id": run_id})
+    assert stored["flow_run_by_pk"]["context"]["note"] == bracketed
 
 
 def test_json_nested_within_the_limit_is_accepted(busy: GraphQL, world: World) -> None:
