@@ -173,6 +173,11 @@ class ClientConfig:
         return {"X-PREFECT-CORE-VERSION": self.core_version, **self.headers}
 
     @cached_property
+    def api_url(self) -> httpx.URL:
+        """``api_server`` parsed once, not again for every GraphQL request."""
+        return httpx.URL(self.api_server)
+
+    @cached_property
     def operations(self) -> PlanOperations:
         """The generated operations as plans sent with this configuration."""
         from ._exchange import graphql_exchange  # noqa: PLC0415 - _exchange imports this module

@@ -78,7 +78,7 @@ def _query_params(params: Mapping[str, Any] | None) -> httpx.QueryParams | None:
 def build_request(
     config: ClientConfig,
     method: str,
-    url: str,
+    url: str | httpx.URL,
     *,
     content: bytes | None = None,
     params: Mapping[str, Any] | None = None,
@@ -126,7 +126,7 @@ def graphql_exchange(
     request = build_request(
         config,
         "POST",
-        config.api_server,
+        config.api_url,
         content=_to_json(body, "the GraphQL variables"),
         headers=headers,
         token=token,

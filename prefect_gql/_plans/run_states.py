@@ -26,6 +26,8 @@ one), or 0.12's version in front of it."""
 
 
 def _ours(value: StateArgument) -> StateArgument:
+    if value is None or isinstance(value, State | int):
+        return value
     return state_from_prefect(value) if is_prefect_state(value) else value
 
 
