@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.abc
 import sys
+import tomllib
 from collections.abc import Sequence
 from importlib.machinery import ModuleSpec
 from pathlib import Path
@@ -15,9 +16,9 @@ from click.testing import CliRunner, Result
 from graphql import build_schema, introspection_from_schema
 from pytest_httpx import HTTPXMock
 
-from prefect_gql import _cli, schema_path
+from prefect_gql import _cli, _console, schema_path
 from prefect_gql._bundled import library_queries_path
-from prefect_gql._cli import app, main
+from prefect_gql._cli import app
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
 
 from .conftest import copy_project
@@ -62,11 +63,26 @@ def test_every_command_has_help(command: list[str]) -> None:
 def test_main_is_the_prefect_gql_entry_point(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert pyproject["project"]["scripts"] == {"prefect-gql": "prefect_gql._console:main"}
     monkeypatch.setattr(sys, "argv", ["prefect-gql", "-h"])
     with pytest.raises(SystemExit) as exited:
-        main()
+        _console.main()
     assert exited.value.code == 0
     assert capsys.readouterr().out.startswith("Usage: prefect-gql [OPTIONS] COMMAND")
+
+
+def test_the_command_without_click_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "click", None)
+    monkeypatch.setattr(sys, "argv", ["prefect-gql", "-h"])
+    with pytest.raises(SystemExit) as exited:
+        _console.main()
+    assert exited.value.code == 1
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", _console.MISSING_CLICK + "\n")
+    assert "pip install 'prefect-gql[cli]'" in _console.MISSING_CLICK
 
 
 # --- schema pull --------------------------------------------------------------

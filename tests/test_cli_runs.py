@@ -50,7 +50,7 @@ def env(server: LocalServer) -> dict[str, str]:
     }
 
 
-CLI = [sys.executable, "-c", "from prefect_gql._cli import main; main()"]
+CLI = [sys.executable, "-c", "from prefect_gql._console import main; main()"]
 
 
 def cli(

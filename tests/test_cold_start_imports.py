@@ -31,7 +31,7 @@ http = httpx.Client(transport=httpx.MockTransport(answer))
 with Client("http://prefect.test:4200", backend="server", http_client=http) as client:
     info = client.get_flow_run_info(ANSWER["data"]["flow_run_by_pk"]["id"])
 assert info.state.is_running()
-print(json.dumps(sorted(name for name in DEFERRED if name in sys.modules)))
+print(json.dumps(sorted(name for name in DEFERRED if sys.modules.get(name) is not None)))
 """
 
 FLOW_RUN_INFO_ANSWER = {
@@ -52,7 +52,15 @@ FLOW_RUN_INFO_ANSWER = {
 }
 
 
-def loaded_in_fresh_process(deferred: tuple[str, ...], home: Path) -> list[str]:
+WITHOUT_CLI_EXTRA = (
+    "import sys\nfor name in ('click', 'rich', 'pygments'):\n    sys.modules[name] = None\n"
+)
+"""A preamble that makes the ``cli`` extra's packages unimportable, as when not installed."""
+
+
+def loaded_in_fresh_process(
+    deferred: tuple[str, ...], home: Path, *, preamble: str = ""
+) -> list[str]:
     """Which of ``deferred`` a fresh ``Client(...).get_flow_run_info(...)`` imported."""
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("PREFECT__")
@@ -62,7 +70,7 @@ def loaded_in_fresh_process(deferred: tuple[str, ...], home: Path) -> list[str]:
         [
             sys.executable,
             "-c",
-            PROGRAM,
+            preamble + PROGRAM,
             json.dumps(FLOW_RUN_INFO_ANSWER),
             json.dumps(list(deferred)),
         ],
@@ -80,3 +88,11 @@ def loaded_in_fresh_process(deferred: tuple[str, ...], home: Path) -> list[str]:
 def test_a_process_without_config_files_never_imports_toml(isolated_prefect_home: Path) -> None:
     isolated_prefect_home.mkdir(parents=True, exist_ok=True)
     assert loaded_in_fresh_process(DEFERRED, isolated_prefect_home) == []
+
+
+def test_the_client_needs_nothing_from_the_cli_extra(isolated_prefect_home: Path) -> None:
+    isolated_prefect_home.mkdir(parents=True, exist_ok=True)
+    loaded = loaded_in_fresh_process(
+        ("click", "rich"), isolated_prefect_home, preamble=WITHOUT_CLI_EXTRA
+    )
+    assert loaded == []
