@@ -159,21 +159,26 @@ _NESTING_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
-def _decode_json(text: str, what: str) -> Any:
-    """``text`` decoded, refused when it is not JSON or nests containers deeper than
-    ``MAX_JSON_DEPTH``. The depth is read from the text with its strings left out, in
-    regular expressions and C loops: a body of many values costs no Python per value."""
-    too_deep = RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
+def _decode_json(text: str, what: str, *, enclosing: int = 0) -> Any:
+    """``text`` decoded, refused when it is not JSON or when, inside ``enclosing``
+    containers, it nests deeper than ``MAX_JSON_DEPTH``. The depth is read from the text
+    with its strings left out, in regular expressions and C loops: a body of many values
+    costs no Python per value."""
     try:
         value = json.loads(text, parse_float=_finite_number, parse_constant=_no_constant)
     except RecursionError as err:
-        raise too_deep from err
+        raise _too_deep(what) from err
     except ValueError as err:
         raise RequestRefusedError(f"{what} is not JSON in UTF-8") from err
     brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
-    if max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0) > MAX_JSON_DEPTH:
-        raise too_deep
+    nesting = max(accumulate(map(_NESTING_STEP.__getitem__, brackets)), default=0)
+    if enclosing + nesting > MAX_JSON_DEPTH:
+        raise _too_deep(what)
     return value
+
+
+def _too_deep(what: str) -> RequestRefusedError:
+    return RequestRefusedError(f"{what} is nested deeper than {MAX_JSON_DEPTH} levels")
 
 
 def _refuse_lone_surrogates(value: Any, what: str) -> None:
@@ -214,7 +219,7 @@ def decode_operation(body: bytes) -> dict[str, Any]:
     if len(query) > MAX_QUERY_LENGTH:
         raise _too_large(f"the document (more than {MAX_QUERY_LENGTH} characters)")
     if isinstance(variables, str):
-        variables = _decode_json(variables, "variables")
+        variables = _decode_json(variables, "variables", enclosing=1)  # in the body
     if variables is not None and not isinstance(variables, dict):
         raise RequestRefusedError("variables must be a JSON object or null")
     if operation_name is not None and not isinstance(operation_name, str):

@@ -240,6 +240,25 @@ def test_brackets_inside_strings_are_text_not_nesting(busy: GraphQL, world: Worl
     assert stored["flow_run_by_pk"]["context"]["note"] == bracketed
 
 
+@pytest.mark.parametrize("variables_as_text", [False, True], ids=["object", "json-string"])
+def test_variables_nest_as_deep_as_the_body_allows(
+    busy_server: LocalServer, variables_as_text: bool
+) -> None:
+    """Variables sit one level inside the body, also when sent as a JSON string (Prefect)."""
+
+    def post(containers: int) -> httpx.Response:
+        variables: Any = ["leaf"]
+        for _ in range(containers - 1):
+            variables = {"a": variables}
+        sent = json.dumps(variables) if variables_as_text else variables
+        return httpx.post(busy_server.url, json={"query": "{ tenant { id } }", "variables": sent})
+
+    assert post(MAX_JSON_DEPTH - 1).status_code == 200
+    response, elapsed = timed(lambda: post(MAX_JSON_DEPTH))
+    error = refusal(response, elapsed, "BAD_REQUEST")
+    assert f"nested deeper than {MAX_JSON_DEPTH} levels" in error["message"]
+
+
 def test_json_nested_within_the_limit_is_accepted(busy: GraphQL, world: World) -> None:
     nested: Any = "leaf"
     for _ in range(MAX_JSON_DEPTH - 8):
