@@ -15,14 +15,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._async_client import (
+    from ._async.client import (
         AsyncClient as AsyncClient,
     )
     from ._bundled import (
         schema_path as schema_path,
     )
-    from ._client import (
-        Client as Client,
+    from ._config.settings import (
+        Settings as Settings,
+        load_settings as load_settings,
     )
     from ._constants import (
         DEFAULT_CORE_VERSION as DEFAULT_CORE_VERSION,
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
         PrefectGQLError as PrefectGQLError,
         VersionLockError as VersionLockError,
     )
-    from ._flow import (
+    from ._model.flow import (
         EdgeSpec as EdgeSpec,
         FlowSpec as FlowSpec,
         ParameterSpec as ParameterSpec,
@@ -65,25 +66,21 @@ if TYPE_CHECKING:
         compress_flow as compress_flow,
         decompress_flow as decompress_flow,
     )
-    from ._graphql_dsl import (
+    from ._model.graphql_dsl import (
         EnumValue as EnumValue,
         GraphQLResult as GraphQLResult,
         LiteralSetValue as LiteralSetValue,
         parse_graphql as parse_graphql,
         with_args as with_args,
     )
-    from ._models import (
+    from ._model.results import (
         FlowRunInfo as FlowRunInfo,
         LogEntry as LogEntry,
         ProjectInfo as ProjectInfo,
         TaskRunInfo as TaskRunInfo,
         TenantInfo as TenantInfo,
     )
-    from ._settings import (
-        Settings as Settings,
-        load_settings as load_settings,
-    )
-    from ._states import (
+    from ._model.states import (
         AnyResult as AnyResult,
         AnyState as AnyState,
         AzureResult as AzureResult,
@@ -122,10 +119,7 @@ if TYPE_CHECKING:
         ValidationFailed as ValidationFailed,
         parse_state as parse_state,
     )
-    from ._version import (
-        __version__ as __version__,
-    )
-    from ._views import (
+    from ._model.views import (
         FlowRunEvent as FlowRunEvent,
         FlowRunSummary as FlowRunSummary,
         FlowRunView as FlowRunView,
@@ -136,13 +130,19 @@ if TYPE_CHECKING:
         TaskRunProgress as TaskRunProgress,
         TaskRunView as TaskRunView,
     )
+    from ._sync.client import (
+        Client as Client,
+    )
+    from ._version import (
+        __version__ as __version__,
+    )
 
 # Module -> the public names it defines; the TYPE_CHECKING imports above say the same
 # for type checkers (tests/test_surface.py checks that the two agree).
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "._async_client": ("AsyncClient",),
+    "._async.client": ("AsyncClient",),
     "._bundled": ("schema_path",),
-    "._client": ("Client",),
+    "._sync.client": ("Client",),
     "._constants": (
         "DEFAULT_CORE_VERSION",
         "DEFAULT_DEADLINE",
@@ -176,7 +176,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "PrefectGQLError",
         "VersionLockError",
     ),
-    "._flow": (
+    "._model.flow": (
         "EdgeSpec",
         "FlowSpec",
         "ParameterSpec",
@@ -184,25 +184,25 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "compress_flow",
         "decompress_flow",
     ),
-    "._graphql_dsl": (
+    "._model.graphql_dsl": (
         "EnumValue",
         "GraphQLResult",
         "LiteralSetValue",
         "parse_graphql",
         "with_args",
     ),
-    "._models": (
+    "._model.results": (
         "FlowRunInfo",
         "LogEntry",
         "ProjectInfo",
         "TaskRunInfo",
         "TenantInfo",
     ),
-    "._settings": (
+    "._config.settings": (
         "Settings",
         "load_settings",
     ),
-    "._states": (
+    "._model.states": (
         "AnyResult",
         "AnyState",
         "AzureResult",
@@ -242,7 +242,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "parse_state",
     ),
     "._version": ("__version__",),
-    "._views": (
+    "._model.views": (
         "FlowRunEvent",
         "FlowRunSummary",
         "FlowRunView",

@@ -15,20 +15,20 @@ import httpx
 from prefect_gql_generated.client import AsyncOperations, Operations
 from pydantic import SecretStr
 
-from ._auth import PrefectAuth, TokenState, check_credential
-from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
-from ._core import AfterHook, ClientConfig, Plan
-from ._disk import (
+from ._async import ClientMethods
+from ._config.backend import Backend
+from ._config.disk import (
     load_api_token_settings,
     load_auth_table,
     save_api_token_settings,
     save_auth_table,
 )
+from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from ._exceptions import ConfigurationError
-from ._plans import ClientMethods
-from ._retry import RetryPolicy
-from ._types import Backend
-from ._validation import valid_uuid
+from ._http.auth import PrefectAuth, TokenState, check_credential
+from ._http.config import AfterHook, ClientConfig, Plan
+from ._http.retry import RetryPolicy
+from ._model.validation import valid_uuid
 
 __all__ = ["BaseClient"]
 
@@ -89,7 +89,7 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
             raise ConfigurationError(
                 "pass either api_key (Prefect 1.x) or api_token (0.12 API tokens), not both"
             )
-        from ._settings import load_settings  # noqa: PLC0415 - pydantic-settings is slow to import
+        from ._config.settings import load_settings  # noqa: PLC0415 - slow to import
 
         settings = load_settings(
             backend=backend,

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ._bundled import library_queries_path, schema_path
-from ._codegen import (
+from ._tooling.codegen import (
     CodegenError,
     check_fresh,
     find_config,
@@ -21,7 +21,7 @@ from ._codegen import (
     package_dir,
     sources,
 )
-from ._schema_tools import (
+from ._tooling.schema_tools import (
     SchemaToolError,
     diff_schemas,
     load_schema,

@@ -21,12 +21,12 @@ import click
 
 from ._cli import app
 from ._exceptions import InvalidInputError, PrefectGQLError
-from ._validation import valid_uuid
+from ._model.validation import valid_uuid
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._views import FlowRunSummary, LogLine, TaskRunView
+    from ._model.views import FlowRunSummary, LogLine, TaskRunView
+    from ._sync.client import Client
 
 __all__ = ["app"]
 
@@ -56,7 +56,7 @@ app.params.append(
 @contextmanager
 def _client(api: str | None, **options: Any) -> Iterator[Client]:
     """A ``Client`` from the usual settings; its errors become one ``Error:`` line."""
-    from ._client import Client  # noqa: PLC0415 - the commands that talk to the API only
+    from ._sync.client import Client  # noqa: PLC0415 - the commands that talk to the API only
 
     try:
         with Client(api, **options) as client:
@@ -332,7 +332,7 @@ def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
 @api_option
 def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: str | None) -> None:
     """A flow run's log lines (``--output json``: one JSON object per line)."""
-    from ._views import LogLine  # noqa: PLC0415
+    from ._model.views import LogLine  # noqa: PLC0415
 
     def emit(line: LogLine) -> None:
         click.echo(
@@ -391,7 +391,7 @@ def _watch_with_progress(client: Client, run_id: str) -> bool:
     from rich.console import Console  # noqa: PLC0415 - people-facing output only
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
-    from ._views import LogLine, StateChange, TaskRunProgress  # noqa: PLC0415
+    from ._model.views import LogLine, StateChange, TaskRunProgress  # noqa: PLC0415
 
     console = Console(stderr=True)
     final = None

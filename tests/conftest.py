@@ -14,7 +14,7 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
-from prefect_gql._core import ClientMethod
+from prefect_gql._http.config import ClientMethod
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -19,7 +19,12 @@ from pytest_httpx import HTTPXMock
 from prefect_gql import _cli, _console, schema_path
 from prefect_gql._bundled import library_queries_path
 from prefect_gql._cli import app
-from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
+from prefect_gql._tooling.codegen import (
+    CodegenError,
+    FreshnessReport,
+    compare_packages,
+    package_dir,
+)
 
 from .conftest import copy_project
 

@@ -40,7 +40,7 @@ from prefect_gql import (
     parse_state,
     with_args,
 )
-from prefect_gql._core import ClientMethod
+from prefect_gql._http.config import ClientMethod
 
 from .conftest import (
     FLOW_ID,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from prefect_gql import _bundled, _codegen, schema_path
-from prefect_gql._codegen import (
+from prefect_gql import _bundled, schema_path
+from prefect_gql._tooling import codegen as _codegen
+from prefect_gql._tooling.codegen import (
     EXAMPLE_QUERY_FILE,
     CodegenError,
     compare_packages,
@@ -24,7 +25,7 @@ from prefect_gql._codegen import (
     resolve_bundled,
     sources,
 )
-from prefect_gql._schema_tools import load_schema, validate_queries
+from prefect_gql._tooling.schema_tools import load_schema, validate_queries
 
 from .conftest import copy_project
 

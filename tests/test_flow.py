@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from prefect_gql._exceptions import InvalidInputError
-from prefect_gql._flow import (
+from prefect_gql._model.flow import (
     EdgeSpec,
     FlowSpec,
     ParameterSpec,
@@ -22,7 +22,7 @@ from prefect_gql._flow import (
     decompress_flow,
     split_for_registration,
 )
-from prefect_gql._validation import ensure_json
+from prefect_gql._model.validation import ensure_json
 
 V = "1.4.1"
 TRIGGER = {"fn": "prefect.triggers.all_successful", "kwargs": {}}

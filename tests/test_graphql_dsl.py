@@ -27,7 +27,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from prefect_gql._exceptions import InvalidInputError
-from prefect_gql._graphql_dsl import (
+from prefect_gql._model.graphql_dsl import (
     EnumValue,
     GraphQLResult,
     LiteralSetValue,

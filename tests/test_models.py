@@ -12,7 +12,7 @@ from prefect_gql_generated.get_flow_run_info import GetFlowRunInfoFlowRunByPk
 from pydantic import AliasPath, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from prefect_gql._models import (
+from prefect_gql._model.results import (
     FlowRunInfo,
     ProjectInfo,
     TaskRunInfo,
@@ -20,7 +20,7 @@ from prefect_gql._models import (
     from_answer,
     validate_answer,
 )
-from prefect_gql._states import Pending, Running, Success
+from prefect_gql._model.states import Pending, Running, Success
 
 TASK_RUN: dict[str, Any] = {
     "id": "t1",

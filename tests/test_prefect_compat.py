@@ -1,7 +1,7 @@
 """Prefect 1.4.1's own objects converted as its client sent them, with the real Prefect.
 
 States, flows and run configs are built with Prefect and converted by
-``prefect_gql._prefect_compat``; the result must be exactly the JSON Prefect itself
+``prefect_gql._model.prefect_compat``; the result must be exactly the JSON Prefect itself
 serializes, and a converted flow must register on the embedded server.
 """
 
@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from prefect_gql import Client, _states as ours
+from prefect_gql import Client
 from prefect_gql._exceptions import InvalidInputError, InvalidStateError
-from prefect_gql._flow import compress_flow, decompress_flow, split_for_registration
-from prefect_gql._prefect_compat import (
+from prefect_gql._model import states as ours
+from prefect_gql._model.flow import compress_flow, decompress_flow, split_for_registration
+from prefect_gql._model.prefect_compat import (
     flow_from_prefect,
     is_prefect_flow,
     is_prefect_object,
@@ -250,7 +251,10 @@ def test_a_prefect_state_subclass_of_a_user_is_recognised() -> None:
             prefect_state.Success(context={"handle": object()}),
             "Prefect cannot serialize the Success state: ValidationError: .*JSON compatible",
         ),
-        (ours.Success(), "expected a prefect.engine.state.State, got prefect_gql._states.Success"),
+        (
+            ours.Success(),
+            "expected a prefect.engine.state.State, got prefect_gql._model.states.Success",
+        ),
         ({"type": "Success"}, "expected a prefect.engine.state.State, got builtins.dict"),
         (None, "got builtins.NoneType"),
     ],
@@ -465,7 +469,7 @@ def test_our_objects_and_plain_values_are_not_prefect_objects(value: object) -> 
 def test_importing_the_compat_modules_does_not_import_prefect() -> None:
     code = (
         "import sys\n"
-        "import prefect_gql, prefect_gql._prefect_compat, prefect_gql._graphql_dsl\n"
+        "import prefect_gql, prefect_gql._model.prefect_compat, prefect_gql._model.graphql_dsl\n"
         "loaded = sorted(m for m in sys.modules if m == 'prefect' or m.startswith('prefect.'))\n"
         "assert not loaded, loaded\n"
     )

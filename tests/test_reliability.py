@@ -26,7 +26,7 @@ from prefect_gql import (
     PrefectGQLError,
     Running,
 )
-from prefect_gql._retry import RetryPolicy, parse_retry_after
+from prefect_gql._http.retry import RetryPolicy, parse_retry_after
 
 from .conftest import (
     CLOUD_URL,

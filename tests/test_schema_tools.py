@@ -20,7 +20,7 @@ from graphql import (
 from pytest_httpx import HTTPXMock
 
 from prefect_gql._cli import app
-from prefect_gql._schema_tools import (
+from prefect_gql._tooling.schema_tools import (
     SchemaToolError,
     diff_schemas,
     load_schema,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from prefect_gql import Client, ConfigurationError, load_settings
-from prefect_gql._disk import server_slug
+from prefect_gql._config.disk import server_slug
 
 from .conftest import SECRET_SENTINEL, TENANT_ID
 

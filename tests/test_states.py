@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from prefect_gql import _states
 from prefect_gql._exceptions import InvalidInputError, InvalidStateError
-from prefect_gql._states import (
+from prefect_gql._model import states as _states
+from prefect_gql._model.states import (
     STATE_TYPES,
     AzureResult,
     Cached,

@@ -13,7 +13,7 @@ import pytest
 
 import prefect_gql
 from prefect_gql import AsyncClient, Client
-from prefect_gql._core import ClientMethod, ClientStream
+from prefect_gql._http.config import ClientMethod, ClientStream
 
 DOCUMENTED_0_12 = [
     "attach_headers", "create_flow_run", "create_project", "delete_task_tag_limit", "get",

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 import trustme
 
-import prefect_gql._async_client
-import prefect_gql._client
+import prefect_gql._async.client
+import prefect_gql._sync.client
 from prefect_gql import APIConnectionError, Client
-from prefect_gql._tls import _LazyVerifyingContext, lazy_verifying_context
+from prefect_gql._http.tls import _LazyVerifyingContext, lazy_verifying_context
 
 from .conftest import ClientFactory
 
@@ -89,7 +89,7 @@ def contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
         made.append(lazy_verifying_context())
         return made[-1]
 
-    for module in (prefect_gql._client, prefect_gql._async_client):
+    for module in (prefect_gql._sync.client, prefect_gql._async.client):
         monkeypatch.setattr(module, "lazy_verifying_context", recording)
     return made
 

@@ -40,15 +40,15 @@ def test_no_result_degrades_to_any(revealed: list[str]) -> None:
 
 
 def test_results_are_the_named_models(revealed: list[str]) -> None:
-    assert revealed[0] == "prefect_gql._models.FlowRunInfo"
+    assert revealed[0] == "prefect_gql._model.results.FlowRunInfo"
     assert STATE_UNION.fullmatch(revealed[1])
-    assert revealed[2] == "prefect_gql._models.TaskRunInfo"
+    assert revealed[2] == "prefect_gql._model.results.TaskRunInfo"
     assert STATE_UNION.fullmatch(revealed[3])
     assert revealed[4] == "prefect_gql_generated.list_tenants_by_slug.ListTenantsBySlugTenant"
     assert revealed[5] == "prefect_gql_generated.get_flow_run_logs.GetFlowRunLogsLog"
     assert revealed[6] == (
         "dict[str, dict[str, ...] | list[...] | str | int | float | bool | None]"
     )
-    assert revealed[7] == "prefect_gql._models.FlowRunInfo"
+    assert revealed[7] == "prefect_gql._model.results.FlowRunInfo"
     assert STATE_UNION.fullmatch(revealed[8])
     assert STATE_UNION.fullmatch(revealed[9])

@@ -32,7 +32,7 @@ from prefect_gql import (
     TaskRunProgress,
     TaskSpec,
 )
-from prefect_gql._core import ClientStream
+from prefect_gql._http.config import ClientStream
 from prefect_gql.server import LocalServer
 
 from .conftest import Api, ApiCaller

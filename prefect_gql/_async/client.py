@@ -10,10 +10,10 @@ import anyio
 import httpx
 from prefect_gql_generated.client import AsyncOperations
 
-from ._base_client import BaseClient
-from ._constants import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
-from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
-from ._tls import lazy_verifying_context
+from .._base_client import BaseClient
+from .._constants import DEFAULT_LIMITS, DEFAULT_MAX_CONNECTIONS
+from .._http.config import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
+from .._http.tls import lazy_verifying_context
 
 __all__ = ["AsyncClient"]
 

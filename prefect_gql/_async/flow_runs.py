@@ -12,13 +12,17 @@ import prefect_gql_generated as generated
 from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
 from prefect_gql_generated.json_value import JSONValue
 
-from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
-from .._exchange import graphql_exchange
-from .._models import FlowRunInfo, validate_answer
-from .._prefect_compat import PrefectSerializable, is_prefect_run_config, run_config_from_prefect
-from .._states import AnyState, State, state_from_answer
-from .._validation import aware, build_input, ensure_json, valid_uuid
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._http.exchange import graphql_exchange
+from .._model.prefect_compat import (
+    PrefectSerializable,
+    is_prefect_run_config,
+    run_config_from_prefect,
+)
+from .._model.results import FlowRunInfo, validate_answer
+from .._model.states import AnyState, State, state_from_answer
+from .._model.validation import aware, build_input, ensure_json, valid_uuid
 from .run_states import (
     StateArgument,
     answered_state,

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 import prefect_gql_generated as generated
 
 from .._constants import REGISTRATION_BATCH_SIZE
-from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import ClientError, InvalidInputError, NotFoundError, OperationFailedError
-from .._prefect_compat import PrefectSerializable, flow_from_prefect, is_prefect_flow
-from .._validation import build_input
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._model.prefect_compat import PrefectSerializable, flow_from_prefect, is_prefect_flow
+from .._model.validation import build_input
 from .tenants import get_cloud_url, get_tenant_id
 
 if TYPE_CHECKING:
-    from .._flow import FlowSpec
+    from .._model.flow import FlowSpec
 
 __all__ = ["ProjectMethods"]
 
@@ -67,7 +67,7 @@ def delete_project(config: ClientConfig, project_name: str) -> Plan[bool]:
 
 
 def _serialized_flow(flow: object, build: bool) -> dict[str, Any]:
-    from .._flow import FlowSpec  # noqa: PLC0415 - flow specs load only when registering
+    from .._model.flow import FlowSpec  # noqa: PLC0415 - flow specs load only when registering
 
     if is_prefect_flow(flow):
         return flow_from_prefect(flow, build)
@@ -109,7 +109,7 @@ def register(
     if not isinstance(serialized.get("name"), str):
         raise InvalidInputError("the serialized flow has no 'name'")
     project_id = yield from _project_id(config, project_name)
-    from .._flow import batched, compress_flow, split_for_registration  # noqa: PLC0415
+    from .._model.flow import batched, compress_flow, split_for_registration  # noqa: PLC0415
 
     flow_only, tasks, edges = split_for_registration(serialized)
     common: dict[str, Any] = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import ClientError, InvalidInputError
-from .._exchange import graphql_exchange, rest_exchange
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._http.exchange import graphql_exchange, rest_exchange
 
 if TYPE_CHECKING:
-    from .._graphql_dsl import GraphQLResult
+    from .._model.graphql_dsl import GraphQLResult
 
 __all__ = ["RawMethods"]
 
@@ -40,7 +40,7 @@ def graphql(
     (0.12) or ``api_key`` (1.4.1) authenticates this call only; ``retry_on_api_error=False``
     does not retry ``API_ERROR`` answers.
     """
-    from .._graphql_dsl import GraphQLResult, parse_graphql  # noqa: PLC0415 - on first use
+    from .._model.graphql_dsl import GraphQLResult, parse_graphql  # noqa: PLC0415 - on first use
 
     document = parse_graphql(query)
     if not document.strip():

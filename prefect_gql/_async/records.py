@@ -11,7 +11,6 @@ from prefect_gql_generated.json_value import JSONValue
 from pydantic import ValidationError
 
 from .._constants import LOG_BATCH_SIZE
-from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import (
     InvalidInputError,
     LogWriteError,
@@ -19,8 +18,9 @@ from .._exceptions import (
     OperationFailedError,
     PrefectGQLError,
 )
-from .._models import LogEntry
-from .._validation import build_input, describe_validation_error, ensure_json, valid_uuid
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._model.results import LogEntry
+from .._model.validation import build_input, describe_validation_error, ensure_json, valid_uuid
 from .flow_runs import json_object
 from .tenants import get_tenant_id
 

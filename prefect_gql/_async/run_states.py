@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .._constants import QUEUE_INTERVAL
-from .._core import ClientConfig
 from .._exceptions import InvalidInputError, InvalidStateError
-from .._prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
-from .._states import Queued, State
-from .._validation import valid_uuid
+from .._http.config import ClientConfig
+from .._model.prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
+from .._model.states import Queued, State
+from .._model.validation import valid_uuid
 
 __all__ = [
     "StateArgument",

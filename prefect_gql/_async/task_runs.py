@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import prefect_gql_generated as generated
 
 from .._constants import CACHED_STATES_LIMIT
-from .._core import ClientConfig, ClientMethod, Plan
 from .._exceptions import InvalidInputError, NotFoundError, PrefectGQLError
-from .._models import TaskRunInfo, from_answer
-from .._states import AnyState, Cached, State, state_from_answer
-from .._validation import aware, build_input, valid_uuid
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._model.results import TaskRunInfo, from_answer
+from .._model.states import AnyState, Cached, State, state_from_answer
+from .._model.validation import aware, build_input, valid_uuid
 from .run_states import (
     StateArgument,
     answered_state,

@@ -7,9 +7,7 @@ import re
 import prefect_gql_generated as generated
 from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 
-from .._auth import tokens_from_payload
-from .._core import ClientConfig, ClientMethod, Plan
-from .._disk import save_api_token_settings
+from .._config.disk import save_api_token_settings
 from .._exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -18,7 +16,9 @@ from .._exceptions import (
     OperationFailedError,
     PrefectGQLError,
 )
-from .._validation import build_input, valid_uuid
+from .._http.auth import tokens_from_payload
+from .._http.config import ClientConfig, ClientMethod, Plan
+from .._model.validation import build_input, valid_uuid
 
 __all__ = ["TenantMethods", "get_default_tenant_slug", "get_tenant_id"]
 

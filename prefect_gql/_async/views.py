@@ -23,7 +23,6 @@ from prefect_gql_generated.fragments import (
 )
 from prefect_gql_generated.json_value import JSONValue
 
-from .._core import ClientConfig, ClientMethod, ClientStream, Emit, Plan, Sleep, Stream
 from .._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -31,10 +30,11 @@ from .._exceptions import (
     InvalidInputError,
     NotFoundError,
 )
-from .._models import ProjectInfo
-from .._states import Finished, State, state_from_answer
-from .._validation import aware, valid_uuid
-from .._views import (
+from .._http.config import ClientConfig, ClientMethod, ClientStream, Emit, Plan, Sleep, Stream
+from .._model.results import ProjectInfo
+from .._model.states import Finished, State, state_from_answer
+from .._model.validation import aware, valid_uuid
+from .._model.views import (
     FlowRunEvent,
     FlowRunSummary,
     FlowRunView,

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 from pydantic import SecretStr
 
-from ._exceptions import ConfigurationError
+from .._exceptions import ConfigurationError
 
 __all__ = [
     "AUTH_FILE_HEADER",

@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
-from ._disk import read_toml_file
-from ._exceptions import ConfigurationError
-from ._types import Backend
-from ._validation import describe_validation_error
+from .._exceptions import ConfigurationError
+from .._model.validation import describe_validation_error
+from .backend import Backend
+from .disk import read_toml_file
 
 __all__ = ["Backend", "CloudSettings", "ServerSettings", "Settings", "load_settings"]
 

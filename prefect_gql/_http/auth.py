@@ -28,9 +28,9 @@ from prefect_gql_generated.refresh_token import RefreshToken
 from prefect_gql_generated.switch_tenant import SwitchTenant
 from pydantic import SecretStr, ValidationError
 
-from ._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
-from ._limits import bound_response
-from ._responses import error_details, is_unauthenticated, parse_graphql_response
+from .._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
+from .limits import bound_response
+from .responses import error_details, is_unauthenticated, parse_graphql_response
 
 if TYPE_CHECKING:
     import anyio

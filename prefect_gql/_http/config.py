@@ -40,15 +40,15 @@ from typing import (
 import httpx
 from prefect_gql_generated.client import PlanOperations
 
-from ._auth import TokenState
-from ._constants import DEFAULT_DEADLINE, MAX_RESPONSE_BYTES
-from ._exceptions import PrefectGQLError
-from ._retry import RetryPolicy
-from ._types import Backend
+from .._config.backend import Backend
+from .._constants import DEFAULT_DEADLINE, MAX_RESPONSE_BYTES
+from .._exceptions import PrefectGQLError
+from .auth import TokenState
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from ._async_client import AsyncClient
-    from ._client import Client
+    from .._async.client import AsyncClient
+    from .._sync.client import Client
 
 __all__ = [
     "EFFECT_FAILURES",
@@ -180,7 +180,7 @@ class ClientConfig:
     @cached_property
     def operations(self) -> PlanOperations:
         """The generated operations as plans sent with this configuration."""
-        from ._exchange import graphql_exchange  # noqa: PLC0415 - _exchange imports this module
+        from .exchange import graphql_exchange  # noqa: PLC0415 - _exchange imports this module
 
         def exchange(
             query: str, operation_name: str, variables: dict[str, Any], **options: Any

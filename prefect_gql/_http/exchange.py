@@ -15,9 +15,7 @@ import httpx
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_json
 
-from ._auth import EXPLICIT_TOKEN_EXTENSION, credential_problem
-from ._core import ClientConfig, Plan, Send, Sleep
-from ._exceptions import (
+from .._exceptions import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
@@ -25,10 +23,12 @@ from ._exceptions import (
     InvalidInputError,
     PrefectGQLError,
 )
-from ._limits import READ_LIMITS_EXTENSION, ReadLimits
-from ._redaction import redacted
-from ._responses import parse_graphql_response, parse_json_response
-from ._retry import is_retry_safe
+from .auth import EXPLICIT_TOKEN_EXTENSION, credential_problem
+from .config import ClientConfig, Plan, Send, Sleep
+from .limits import READ_LIMITS_EXTENSION, ReadLimits
+from .redaction import redacted
+from .responses import parse_graphql_response, parse_json_response
+from .retry import is_retry_safe
 
 __all__ = ["build_request", "graphql_exchange", "rest_exchange", "rest_url", "to_json_bytes"]
 

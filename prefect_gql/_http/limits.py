@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ._exceptions import APIResponseError
+from .._exceptions import APIResponseError
 
 __all__ = ["READ_LIMITS_EXTENSION", "ReadLimits", "bound_response"]
 

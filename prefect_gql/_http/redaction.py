@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TypeVar
 
-from ._exceptions import APIStatusError, ClientError, GraphQLErrorDetail, PrefectGQLError
+from .._exceptions import APIStatusError, ClientError, GraphQLErrorDetail, PrefectGQLError
 
 if TYPE_CHECKING:
-    from ._core import ClientConfig
+    from .config import ClientConfig
 
 __all__ = ["REDACTED", "redact_text", "redacted"]
 

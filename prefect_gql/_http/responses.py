@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ._exceptions import (
+from .._exceptions import (
     APIResponseError,
     APIStatusError,
     AuthenticationError,

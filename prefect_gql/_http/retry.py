@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ._constants import DEFAULT_MAX_RETRIES, INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
+from .._constants import DEFAULT_MAX_RETRIES, INITIAL_RETRY_DELAY, MAX_RETRY_AFTER, MAX_RETRY_DELAY
 
 __all__ = [
     "RETRYABLE_STATUS_CODES",

@@ -34,9 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from ._constants import REGISTRATION_BATCH_SIZE
-from ._exceptions import InvalidInputError
-from ._validation import ImmutableInputModel, StrictJSON
+from .._constants import REGISTRATION_BATCH_SIZE
+from .._exceptions import InvalidInputError
+from .validation import ImmutableInputModel, StrictJSON
 
 __all__ = [
     "EdgeSpec",

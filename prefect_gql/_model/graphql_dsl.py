@@ -39,8 +39,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, SupportsIndex
 
-from ._exceptions import InvalidInputError
-from ._prefect_compat import defined_in_prefect
+from .._exceptions import InvalidInputError
+from .prefect_compat import defined_in_prefect
 
 __all__ = [
     "EnumValue",

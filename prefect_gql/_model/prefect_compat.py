@@ -21,10 +21,10 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from ._exceptions import InvalidInputError, InvalidStateError
+from .._exceptions import InvalidInputError, InvalidStateError
 
 if TYPE_CHECKING:
-    from ._states import AnyState
+    from .states import AnyState
 
 __all__ = [
     "PrefectSerializable",
@@ -132,7 +132,7 @@ def state_from_prefect(state: object) -> AnyState:
     Raises ``InvalidStateError`` for anything else, or a state Prefect cannot serialize
     (the abstract ``State``, a context that is not JSON).
     """
-    from ._states import parse_state  # noqa: PLC0415 - the DSL imports this module too
+    from .states import parse_state  # noqa: PLC0415 - the DSL imports this module too
 
     if not is_prefect_state(state):
         raise InvalidStateError(f"expected a prefect.engine.state.State, got {_describe(state)}")

@@ -29,9 +29,9 @@ from pydantic import (
     ValidationInfo,
 )
 
-from ._exceptions import APIResponseError, InvalidStateError
-from ._states import AnyState, State, parse_state, state_from_answer
-from ._validation import ANSWER_CONTEXT
+from .._exceptions import APIResponseError, InvalidStateError
+from .states import AnyState, State, parse_state, state_from_answer
+from .validation import ANSWER_CONTEXT
 
 __all__ = ["FlowRunInfo", "LogEntry", "ProjectInfo", "TaskRunInfo", "TenantInfo"]
 

@@ -62,9 +62,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
 
-from ._constants import DEFAULT_CORE_VERSION
-from ._exceptions import InvalidStateError
-from ._validation import (
+from .._constants import DEFAULT_CORE_VERSION
+from .._exceptions import InvalidStateError
+from .validation import (
     ANSWER_CONTEXT,
     ImmutableInputModel,
     StrictJSON,

@@ -13,8 +13,8 @@ from typing import Literal
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import BaseModel, ConfigDict
 
-from ._models import ProjectInfo
-from ._states import AnyState
+from .results import ProjectInfo
+from .states import AnyState
 
 __all__ = [
     "FlowRunEvent",

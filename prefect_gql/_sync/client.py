@@ -10,10 +10,10 @@ from typing import Any, Self, TypeVar
 import httpx
 from prefect_gql_generated.client import Operations
 
-from ._base_client import BaseClient
-from ._constants import DEFAULT_LIMITS
-from ._core import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
-from ._tls import lazy_verifying_context
+from .._base_client import BaseClient
+from .._constants import DEFAULT_LIMITS
+from .._http.config import EFFECT_FAILURES, AfterHook, Emit, Plan, Send, Sleep, Stepper
+from .._http.tls import lazy_verifying_context
 
 __all__ = ["Client"]
 

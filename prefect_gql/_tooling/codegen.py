@@ -37,8 +37,8 @@ from typing import Any
 
 import tomli_w
 
-from ._bundled import schema_path
-from ._schema_tools import SchemaToolError, load_schema, query_files, validate_queries
+from .._bundled import schema_path
+from .schema_tools import SchemaToolError, load_schema, query_files, validate_queries
 
 __all__ = [
     "BUNDLED_PREFIX",

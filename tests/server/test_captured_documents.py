@@ -12,7 +12,7 @@ import httpx
 import pytest
 from graphql import parse, validate
 
-from prefect_gql._schema_tools import load_schema
+from prefect_gql._tooling.schema_tools import load_schema
 from prefect_gql.server import LocalServer
 
 pytestmark = pytest.mark.e2e

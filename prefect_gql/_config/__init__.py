@@ -1,0 +1,1 @@
+"""Settings (environment, config files) and the files the client reads and writes."""

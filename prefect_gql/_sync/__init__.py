@@ -1,0 +1,1 @@
+"""``Client``, generated from ``prefect_gql._async``."""

@@ -1,0 +1,1 @@
+"""Tooling for users' queries and the schema: codegen and schema checks."""
