@@ -1,7 +1,8 @@
 """What ``Client`` and ``AsyncClient`` share that involves no network I/O.
 
-Resolving settings and credentials, the documented methods (``ClientMethods``), the
-local-only ones (headers, credential files), ``with_options`` and a secret-free ``repr``.
+Resolving settings and credentials, the local-only methods (headers, credential files),
+``with_options`` and a secret-free ``repr``. The methods that talk to the API are written
+in ``_async/`` (and generated into ``_sync/``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from collections.abc import Mapping
 from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
-from prefect_gql_generated.client import AsyncOperations, Operations
 from pydantic import SecretStr
 
-from ._async import ClientMethods
 from ._config.backend import Backend
 from ._config.disk import (
     load_api_token_settings,
@@ -26,7 +25,7 @@ from ._config.disk import (
 from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from ._exceptions import ConfigurationError
 from ._http.auth import PrefectAuth, TokenState, check_credential
-from ._http.config import AfterHook, ClientConfig, Plan
+from ._http.config import ClientConfig
 from ._http.retry import RetryPolicy
 from ._model.validation import valid_uuid
 
@@ -58,16 +57,12 @@ def _positive_or_none(value: float | None, what: str) -> float | None:
 
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
-OperationsT = TypeVar("OperationsT", Operations, AsyncOperations)
 
 
-class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
+class BaseClient(Generic[HttpT]):
     """Settings, credentials and local state of a client; see ``Client`` for the arguments."""
 
     _config: ClientConfig
-    _operations_class: type[OperationsT]
-    operations: OperationsT
-    """The generated operations client, for operations the facade does not wrap."""
 
     def __init__(
         self,
@@ -150,10 +145,6 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
     def _new_http_client(self) -> HttpT:
         raise NotImplementedError
 
-    def _run(self, plan: Plan[Any], after: AfterHook | None = None) -> Any:
-        """Perform the plan's effects, then ``after`` (sync: the result; async: an awaitable)."""
-        raise NotImplementedError
-
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(api_server={self._config.api_server!r}, "
@@ -216,7 +207,8 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         return clone
 
     def _bind_operations(self) -> None:
-        self.operations = self._operations_class(self)
+        """Make the transport and generated operations of this client's configuration."""
+        raise NotImplementedError
 
     def attach_headers(self, headers: Mapping[str, str]) -> None:
         """Add headers to every later request of this client (e.g. ``X-PREFECT-AGENT-ID``)."""

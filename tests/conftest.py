@@ -7,14 +7,13 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
-from prefect_gql._http.config import ClientMethod
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -67,10 +66,13 @@ class ApiCaller:
     def __init__(self, client: Client | AsyncClient) -> None:
         self.client = client
 
-    async def __call__(self, method: ClientMethod[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    async def __call__(
+        self, method: Callable[Concatenate[Client, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         if isinstance(self.client, AsyncClient):
-            return await method.__get__(self.client, AsyncClient)(*args, **kwargs)
-        return method.__get__(self.client, Client)(*args, **kwargs)
+            result: T = await getattr(self.client, method.__name__)(*args, **kwargs)
+            return result
+        return method(self.client, *args, **kwargs)
 
 
 Api = ApiCaller

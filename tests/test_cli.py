@@ -238,7 +238,9 @@ def test_check_passes_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> Non
 def test_generate_writes_the_configured_package_from_anywhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = copy_project(tmp_path / "p", "codegen.toml", "schema", "queries", "codegen")
+    project = copy_project(
+        tmp_path / "p", "codegen.toml", "schema", "queries", "codegen", "prefect_gql"
+    )
     monkeypatch.chdir(tmp_path)
 
     result = runner.invoke(app, ["generate", "--config", "p/codegen.toml"])

@@ -40,7 +40,6 @@ from prefect_gql import (
     parse_state,
     with_args,
 )
-from prefect_gql._http.config import ClientMethod
 
 from .conftest import (
     FLOW_ID,
@@ -470,7 +469,7 @@ async def test_flow_run_heartbeat_sends_the_heartbeat_header(
 async def test_heartbeats_never_raise(
     make_api: ClientFactory,
     httpx_mock: HTTPXMock,
-    method: ClientMethod[[str], None],
+    method: Callable[[Client, str], None],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     api = make_api(max_retries=0)
@@ -652,7 +651,7 @@ async def test_task_tag_limits(api: Api, httpx_mock: HTTPXMock) -> None:
 async def test_task_tag_limit_bad_input(
     api: Api,
     httpx_mock: HTTPXMock,
-    method: ClientMethod[..., object],
+    method: Callable[..., object],
     args: tuple[Any, ...],
     message: str,
 ) -> None:

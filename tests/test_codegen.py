@@ -10,12 +10,14 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import pytest
+from prefect_gql_codegen.unasync import transform
 
 from prefect_gql import _bundled, schema_path
 from prefect_gql._tooling import codegen as _codegen
 from prefect_gql._tooling.codegen import (
     EXAMPLE_QUERY_FILE,
     CodegenError,
+    check_fresh,
     compare_packages,
     find_config,
     find_project_root,
@@ -52,6 +54,59 @@ def test_generated_package_is_a_fresh_regeneration(regenerated: Path) -> None:
     assert report.fresh, (
         "generated/ differs from a regeneration; run `prefect-gql generate` and commit:\n"
         + report.describe()
+    )
+
+
+def test_the_sync_client_is_a_fresh_generation_of_the_async_one(regenerated: Path) -> None:
+    """``prefect_gql/_sync/`` is what the transform makes of ``prefect_gql/_async/`` today."""
+    sync_folder = regenerated.parent / "_sync"
+    assert sorted(path.name for path in sync_folder.glob("*.py")) == sorted(
+        path.name for path in (ROOT / "prefect_gql" / "_async").glob("*.py")
+    )
+    report = compare_packages(ROOT / "prefect_gql" / "_sync", sync_folder)
+    assert report.fresh, (
+        "prefect_gql/_sync/ differs from a generation of prefect_gql/_async/; edit _async/, "
+        "run `prefect-gql generate` and commit:\n" + report.describe()
+    )
+
+
+def test_a_hand_edit_of_the_sync_client_is_reported(tmp_path: Path) -> None:
+    project = copy_project(
+        tmp_path / "p", "codegen.toml", "schema", "queries", "codegen", "prefect_gql", "generated"
+    )
+    edited = project / "prefect_gql" / "_sync" / "flow_runs.py"
+    edited.write_text(edited.read_text().replace("def cancel_flow_run", "def cancel_run"))
+
+    report = check_fresh(project / "codegen.toml")
+
+    assert list(report.changed) == ["prefect_gql/_sync/flow_runs.py"]
+    assert "-    def cancel_run(" in report.changed["prefect_gql/_sync/flow_runs.py"]
+
+
+def test_the_transform_turns_async_source_into_sync_source() -> None:
+    source = (
+        "import anyio\n"
+        "from collections.abc import AsyncIterator\n"
+        "class AsyncClient(AsyncClientBase):\n"
+        "    async def watch(self) -> AsyncIterator[int]:\n"
+        "        async with self._lock:\n"
+        "            await anyio.sleep(1)\n"
+        "        async for item in self._items():\n"
+        "            yield await self.operations.x(item)\n"
+        "    async def aclose(self) -> None:\n"
+        "        await self._http.aclose()  # httpx.AsyncClient\n"
+    )
+    assert transform(source) == (
+        "import threading\nimport time\n"
+        "from collections.abc import Iterator\n"
+        "class Client(ClientBase):\n"
+        "    def watch(self) -> Iterator[int]:\n"
+        "        with self._lock:\n"
+        "            time.sleep(1)\n"
+        "        for item in self._items():\n"
+        "            yield self.operations.x(item)\n"
+        "    def close(self) -> None:\n"
+        "        self._http.close()  # httpx.Client\n"
     )
 
 
@@ -279,7 +334,11 @@ def test_the_installed_layout_is_preferred(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize(
     "package",
-    ["generated/prefect_gql_generated", "examples/your_own_queries/fleet_report"],
+    [
+        "generated/prefect_gql_generated",
+        "examples/your_own_queries/fleet_report",
+        "prefect_gql/_sync",
+    ],
 )
 def test_every_generated_module_says_it_is_generated(package: str) -> None:
     """Including the modules other plugins write themselves (extract-operations' documents)."""

@@ -184,8 +184,8 @@ def test_check_in_the_application_finds_it_fresh(application: Path) -> None:
     assert result.stdout == f"queries valid; {PACKAGE} is fresh\n"
 
 
-def test_one_generation_gives_three_operation_classes(fleet_ops: Any) -> None:
-    for name in ("Operations", "AsyncOperations", "PlanOperations"):
+def test_one_generation_gives_both_operation_classes(fleet_ops: Any) -> None:
+    for name in ("Operations", "AsyncOperations"):
         operations = getattr(fleet_ops, name)
         for method in ("recent_failed_flow_runs", "flow_run_overview", "rename_flow_run"):
             assert callable(getattr(operations, method)), (name, method)

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import trustme
 
-import prefect_gql._async.client
-import prefect_gql._sync.client
+import prefect_gql._async.base
+import prefect_gql._sync.base
 from prefect_gql import APIConnectionError, Client
 from prefect_gql._http.tls import _LazyVerifyingContext, lazy_verifying_context
 
@@ -89,7 +89,7 @@ def contexts(monkeypatch: pytest.MonkeyPatch) -> list[ssl.SSLContext]:
         made.append(lazy_verifying_context())
         return made[-1]
 
-    for module in (prefect_gql._sync.client, prefect_gql._async.client):
+    for module in (prefect_gql._sync.base, prefect_gql._async.base):
         monkeypatch.setattr(module, "lazy_verifying_context", recording)
     return made
 

@@ -11,7 +11,7 @@ import pytest
 
 EXAMPLE = Path(__file__).parent / "typing_check" / "example_app.py"
 ROOT = Path(__file__).parents[1]
-STATE_UNION = re.compile(r"prefect_gql\._states\.\w+( \| prefect_gql\._states\.\w+)+")
+STATE_UNION = re.compile(r"prefect_gql\._model\.states\.\w+( \| prefect_gql\._model\.states\.\w+)+")
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 import httpx
@@ -32,7 +32,6 @@ from prefect_gql import (
     TaskRunProgress,
     TaskSpec,
 )
-from prefect_gql._http.config import ClientStream
 from prefect_gql.server import LocalServer
 
 from .conftest import Api, ApiCaller
@@ -77,19 +76,28 @@ def real_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def iterate(
-    api: Api, method: ClientStream[P, T], /, *args: P.args, **kwargs: P.kwargs
+    api: Api,
+    method: Callable[Concatenate[Client, P], Iterator[T]],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> AsyncIterator[T]:
     """The stream ``method`` of the client under test, item by item (typed like ``api``)."""
     if isinstance(api.client, AsyncClient):
-        async for item in method.__get__(api.client, AsyncClient)(*args, **kwargs):
+        stream: AsyncIterator[T] = getattr(api.client, method.__name__)(*args, **kwargs)
+        async for item in stream:
             yield item
     else:
-        for item in method.__get__(api.client, Client)(*args, **kwargs):
+        for item in method(api.client, *args, **kwargs):
             yield item
 
 
 async def collect(
-    api: Api, method: ClientStream[P, T], /, *args: P.args, **kwargs: P.kwargs
+    api: Api,
+    method: Callable[Concatenate[Client, P], Iterator[T]],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
 ) -> list[T]:
     return [item async for item in iterate(api, method, *args, **kwargs)]
 

@@ -2,20 +2,19 @@
 
 ariadne-codegen copies this file into every generated package (prefect_gql's own
 and an application's, made by ``prefect-gql generate``). The generated classes only
-describe operations (document, name, variables, result model); sending is delegated:
-
-- ``Operations(client)`` and ``AsyncOperations(async_client)`` run each operation
-  through a ``prefect_gql.Client`` / ``AsyncClient``, so it gets that client's auth,
-  tenant header, token refresh, retries, timeouts and error tree;
-- ``PlanOperations(exchange)`` returns each operation as a generator that prefect_gql's
-  plans ``yield from``: the same operation, with no I/O of its own.
+describe operations (document, name, variables, result model); sending is delegated to a
+*transport*: anything with ``execute_operation(query, operation_name, variables, **options)``
+answering the ``data`` (``OperationTransport``; awaited for ``AsyncOperations``). A
+``prefect_gql.Client`` / ``AsyncClient`` is one, so ``Operations(client)`` runs each
+operation with that client's auth, tenant header, token refresh, retries, timeouts and
+error tree; the clients themselves pass their own transport.
 
 A result that does not match its model raises ``prefect_gql.APIResponseError``, never
 pydantic's ``ValidationError``. Optional variables the caller left out (ariadne-codegen's
 ``UNSET``) are not sent, so the operation's own defaults apply.
 """
 
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -23,22 +22,20 @@ from pydantic import BaseModel, ValidationError
 ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
-class OperationRunner(Protocol):
-    """What ``Operations`` sends through: a ``prefect_gql.Client``."""
+class OperationTransport(Protocol):
+    """What ``Operations`` sends through (a ``prefect_gql.Client``, or its transport):
+    ``execute_operation(query, operation_name, variables, **options)``."""
 
     @property
     def execute_operation(self) -> Callable[..., dict[str, Any]]: ...
 
 
-class AsyncOperationRunner(Protocol):
-    """What ``AsyncOperations`` sends through: a ``prefect_gql.AsyncClient``."""
+class AsyncOperationTransport(Protocol):
+    """What ``AsyncOperations`` sends through (a ``prefect_gql.AsyncClient``, or its
+    transport): ``await execute_operation(query, operation_name, variables, **options)``."""
 
     @property
-    def execute_operation(self) -> Callable[..., Any]: ...
-
-
-PlanExchange = Callable[..., Generator[Any, Any, dict[str, Any]]]
-"""``(query, operation_name, variables, **options)`` -> a plan answering the ``data``."""
+    def execute_operation(self) -> Callable[..., Awaitable[dict[str, Any]]]: ...
 
 
 def sent_variables(variables: dict[str, Any]) -> dict[str, Any]:
@@ -61,14 +58,14 @@ def validate_result(model: type[ResultT], data: dict[str, Any]) -> ResultT:
 
 
 class BaseOperations:
-    def __init__(self, client: OperationRunner) -> None:
-        self.client = client
+    def __init__(self, transport: OperationTransport) -> None:
+        self.transport = transport
 
     def execute(
         self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
         """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
-        return self.client.execute_operation(
+        return self.transport.execute_operation(
             query, operation_name, sent_variables(variables), **kwargs
         )
 
@@ -77,32 +74,15 @@ class BaseOperations:
 
 
 class AsyncBaseOperations:
-    def __init__(self, client: AsyncOperationRunner) -> None:
-        self.client = client
+    def __init__(self, transport: AsyncOperationTransport) -> None:
+        self.transport = transport
 
     async def execute(
         self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
     ) -> dict[str, Any]:
         """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
-        data: dict[str, Any] = await self.client.execute_operation(
+        return await self.transport.execute_operation(
             query, operation_name, sent_variables(variables), **kwargs
-        )
-        return data
-
-    def get_data(self, data: dict[str, Any]) -> dict[str, Any]:
-        return data
-
-
-class PlanBaseOperations:
-    def __init__(self, exchange: PlanExchange) -> None:
-        self.exchange = exchange
-
-    def execute(
-        self, query: str, operation_name: str, variables: dict[str, Any], **kwargs: Any
-    ) -> Generator[Any, Any, dict[str, Any]]:
-        """``kwargs``: the per-call options given to the operation (``headers``, ``token``)."""
-        return (
-            yield from self.exchange(query, operation_name, sent_variables(variables), **kwargs)
         )
 
     def get_data(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -59,9 +59,9 @@ from .documents import (
 
 if TYPE_CHECKING:
     from .base_model import BaseModel
-    from .base_operations import AsyncBaseOperations, BaseOperations, PlanBaseOperations
+    from .base_operations import AsyncBaseOperations, BaseOperations
     from .cancel_flow_run import CancelFlowRun, CancelFlowRunCancelFlowRun
-    from .client import AsyncOperations, Operations, PlanOperations
+    from .client import AsyncOperations, Operations
     from .create_flow import CreateFlow, CreateFlowCreateFlow
     from .create_flow_from_compressed_string import (
         CreateFlowFromCompressedString,
@@ -409,9 +409,7 @@ _LAZY_IMPORTS = {
     "write_run_log_input": ".input_types",
     "write_run_logs_input": ".input_types",
     "Operations": ".client",
-    "PlanOperations": ".client",
     "BaseOperations": ".base_operations",
-    "PlanBaseOperations": ".base_operations",
 }
 
 
@@ -551,8 +549,6 @@ __all__ = [
     "LogLineFields",
     "Operations",
     "POLL_FLOW_RUN_GQL",
-    "PlanBaseOperations",
-    "PlanOperations",
     "PollFlowRun",
     "PollFlowRunFlowRunByPk",
     "PollFlowRunFlowRunByPkFinishedTaskRuns",

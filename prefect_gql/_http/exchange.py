@@ -1,14 +1,18 @@
-"""Sending one request as a plan: building it, retrying it, mapping its answer. No I/O.
+"""One request's exchange as a flow: building it, retrying it, mapping its answer. No I/O.
 
-``graphql_exchange`` and ``rest_exchange`` are the only places requests are built;
-retry decisions come from ``RetryPolicy`` and answers are mapped by ``_responses``.
+Like ``httpx.Auth.auth_flow``, an exchange is a generator: it yields ``Send`` (send this
+request, give me the response) and ``Sleep`` (wait before a retry), has a failure to send
+thrown in at its ``yield``, and returns the mapped answer. The transports of both clients
+(``_async/transport.py`` and the ``_sync`` one generated from it) perform the effects.
+Retry decisions come from ``RetryPolicy``, answers are mapped by ``responses``.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -24,17 +28,47 @@ from .._exceptions import (
     PrefectGQLError,
 )
 from .auth import EXPLICIT_TOKEN_EXTENSION, credential_problem
-from .config import ClientConfig, Plan, Send, Sleep
+from .config import ClientConfig
 from .limits import READ_LIMITS_EXTENSION, ReadLimits
 from .redaction import redacted
 from .responses import parse_graphql_response, parse_json_response
 from .retry import is_retry_safe
 
-__all__ = ["build_request", "graphql_exchange", "rest_exchange", "rest_url", "to_json_bytes"]
+__all__ = [
+    "SEND_FAILURES",
+    "Exchange",
+    "Send",
+    "Sleep",
+    "build_request",
+    "graphql_exchange",
+    "rest_exchange",
+    "rest_url",
+    "to_json_bytes",
+]
 
 logger = logging.getLogger("prefect_gql")
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send this request; the exchange resumes with its ``httpx.Response``."""
+
+    request: httpx.Request
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Wait this long before the next attempt."""
+
+    seconds: float
+
+
+Exchange = Generator[Send | Sleep, Any, T]
+"""An exchange flow returning ``T``; see the module docstring."""
+SEND_FAILURES = (httpx.RequestError, PrefectGQLError)
+"""What sending may raise that the exchange decides about (retry, or map to our error)."""
 
 
 def to_json_bytes(value: Any, what: str) -> bytes:
@@ -118,7 +152,7 @@ def graphql_exchange(
     headers: Mapping[str, str] | None = None,
     token: str | None = None,
     retry_api_errors: bool = True,
-) -> Plan[dict[str, Any]]:
+) -> Exchange[dict[str, Any]]:
     """Send one GraphQL document (retrying as allowed) and return its ``data``."""
     body: dict[str, Any] = {"query": document, "variables": _dump_models(variables or {})}
     if operation_name:
@@ -153,7 +187,7 @@ def rest_exchange(
     headers: Mapping[str, str] | None = None,
     params: Mapping[str, Any] | None = None,
     token: str | None = None,
-) -> Plan[Any]:
+) -> Exchange[Any]:
     """A REST call: GET sends ``params`` as the query string, POST as a JSON body."""
     url = rest_url(server or config.api_server, path)
     if method == "GET":
@@ -218,7 +252,7 @@ def _send_with_retries(
     parse: Callable[[httpx.Response], T],
     token: str | None,
     retry_api_errors: bool = True,
-) -> Plan[T]:
+) -> Exchange[T]:
     """Send, retrying as ``config.retry`` decides, within the call's deadline.
 
     Every error raised from here has the client's credentials (and ``token``) redacted

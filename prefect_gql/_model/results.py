@@ -12,6 +12,7 @@ flow runner's most frequent call validates its answer once, not twice (issue 16)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
@@ -71,20 +72,14 @@ else:
 
 def from_answer(model: type[_FrozenT], **fields: Any) -> _FrozenT:
     """A facade model from values the generated models and ``state_from_answer`` already
-    validated: ``model_construct`` (no second validation, and no building of the model's
-    validator, which would build every state class: ~30 ms of a fresh process, issue 16),
-    without its per-field loop when every field is given. Held to ``model_construct`` by
-    ``tests/test_models.py``.
-    """
-    if fields.keys() != model.__pydantic_fields__.keys():
-        return cast("_FrozenT", model.model_construct(**fields))
-    built = object.__new__(model)
-    _set = object.__setattr__
-    _set(built, "__dict__", fields)
-    _set(built, "__pydantic_fields_set__", set(fields))
-    _set(built, "__pydantic_extra__", None)
-    _set(built, "__pydantic_private__", None)
-    return built
+    validated: ``model_construct``, with no second validation (and no building of the
+    model's validator, which would build every state class)."""
+    return cast("_FrozenT", model.model_construct(**fields))
+
+
+def json_object(value: JSONValue | None) -> dict[str, JSONValue]:
+    """A JSON object of an answer; ``{}`` when the API sent none (or no object)."""
+    return dict(value) if isinstance(value, Mapping) else {}
 
 
 def validate_answer(model: type[_FrozenT], data: object, operation_name: str) -> _FrozenT:

@@ -260,11 +260,70 @@ def _unresolve_source_comments(package: Path, markers: dict[str, str]) -> None:
         path.write_text(header + separator + body, encoding="utf-8")
 
 
+def _unasync_folders(config_path: Path) -> tuple[str, str] | None:
+    """``[tool.prefect-gql.unasync]``'s ``source`` and ``target`` folders, if configured.
+
+    Only prefect_gql's own config has it: its sync client is generated from the async one.
+    """
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise CodegenError(f"cannot read {config_path}: {err}") from err
+    table = data.get("tool", {}).get("prefect-gql", {}).get("unasync")
+    if table is None:
+        return None
+    source, target = table.get("source"), table.get("target")
+    if not (isinstance(source, str) and isinstance(target, str) and source and target):
+        raise CodegenError(f"{config_path}: [tool.prefect-gql.unasync] needs source and target")
+    return source, target
+
+
+def generate_sync(config_path: Path, *, target_dir: Path | None = None) -> Path | None:
+    """Generate the sync client from the async one, as ``[tool.prefect-gql.unasync]`` says;
+    returns its folder (``None`` without that table). ``target_dir``: as in ``generate``."""
+    config_path = config_path.resolve()
+    folders = _unasync_folders(config_path)
+    if folders is None:
+        return None
+    root = config_path.parent
+    source, target = folders
+    destination = (target_dir / Path(target).name) if target_dir is not None else root / target
+    with tempfile.TemporaryDirectory(prefix="prefect-gql-unasync-") as scratch:
+        fresh = Path(scratch) / Path(target).name
+        try:
+            result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+                [
+                    sys.executable,
+                    "-m",
+                    f"{CODEGEN_PACKAGE}.unasync",
+                    str(root / source),
+                    str(fresh),
+                    source,
+                ],
+                cwd=root,
+                env={**os.environ, "PYTHONPATH": _pythonpath(root)},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as err:
+            raise CodegenError(f"cannot generate {target} from {source}: {err}") from err
+        if result.returncode != 0:
+            summary = _failure_summary(result.stderr or result.stdout)
+            raise CodegenError(f"generating {target} from {source} failed:\n{summary}")
+        try:
+            _replace_package(fresh, destination)
+        except OSError as err:
+            raise CodegenError(f"cannot write {destination}: {err}") from err
+    return destination
+
+
 def generate(config_path: Path, *, target_dir: Path | None = None) -> Path:
     """Run ariadne-codegen with ``config_path``; returns the generated package's folder.
 
     With ``target_dir`` the package is written there instead of below the
-    configured ``target_package_path``.
+    configured ``target_package_path``. A config with ``[tool.prefect-gql.unasync]``
+    (prefect_gql's own) also gets its sync client generated (``generate_sync``).
     """
     if importlib.util.find_spec("ariadne_codegen") is None:
         raise CodegenError("ariadne-codegen is not installed: pip install 'prefect-gql[codegen]'")
@@ -306,6 +365,7 @@ def generate(config_path: Path, *, target_dir: Path | None = None) -> Path:
             _replace_package(fresh, package)
         except OSError as err:
             raise CodegenError(f"cannot write {package}: {err}") from err
+    generate_sync(config_path, target_dir=target_dir)
     return package
 
 
@@ -361,10 +421,23 @@ def compare_packages(committed: Path, fresh: Path) -> FreshnessReport:
 
 
 def check_fresh(config_path: Path) -> FreshnessReport:
-    """Regenerate into a temporary folder and compare it with the committed package."""
+    """Regenerate into a temporary folder and compare it with the committed package (and
+    the generated sync client, if the config has one: its files named by their folder)."""
     with tempfile.TemporaryDirectory(prefix="prefect-gql-fresh-") as scratch:
         fresh = generate(config_path, target_dir=Path(scratch))
-        return compare_packages(package_dir(config_path), fresh)
+        report = compare_packages(package_dir(config_path), fresh)
+        folders = _unasync_folders(config_path)
+        if folders is None:
+            return report
+        target = folders[1]
+        synced = compare_packages(
+            config_path.resolve().parent / target, Path(scratch) / Path(target).name
+        )
+        return FreshnessReport(
+            missing=report.missing + [f"{target}/{name}" for name in synced.missing],
+            extra=report.extra + [f"{target}/{name}" for name in synced.extra],
+            changed=report.changed | {f"{target}/{n}": d for n, d in synced.changed.items()},
+        )
 
 
 _CONFIG_TEMPLATE = """\
@@ -391,8 +464,8 @@ convert_to_snake_case = true
 include_typename = false
 defer_model_build = true
 lazy_imports = false
-# Order matters: Operations (sync) and PlanOperations are derived from the async
-# class after the forward-refs plugin made its annotations lazy.
+# Order matters: Operations (sync) is derived from the async class after the
+# forward-refs plugin made its annotations lazy.
 plugins = [
   "ariadne_codegen.contrib.extract_operations.ExtractOperationsPlugin",
   "ariadne_codegen.contrib.client_forward_refs.ClientForwardRefsPlugin",

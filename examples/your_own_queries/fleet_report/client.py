@@ -4,16 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .base_model import UNSET
-from .base_operations import (
-    AsyncBaseOperations,
-    BaseOperations,
-    PlanBaseOperations,
-    validate_result,
-)
+from .base_operations import AsyncBaseOperations, BaseOperations, validate_result
 from .documents import FLOW_RUN_OVERVIEW_GQL, RECENT_FAILED_FLOW_RUNS_GQL
 
 if TYPE_CHECKING:
@@ -81,38 +75,6 @@ class Operations(BaseOperations):
 
         variables: dict[str, object] = {"limit": limit}
         response = self.execute(
-            query=RECENT_FAILED_FLOW_RUNS_GQL,
-            operation_name="RecentFailedFlowRuns",
-            variables=variables,
-            **kwargs,
-        )
-        data = self.get_data(response)
-        return validate_result(RecentFailedFlowRuns, data)
-
-
-class PlanOperations(PlanBaseOperations):
-    def flow_run_overview(
-        self, /, flow_run_id: str, **kwargs: Any
-    ) -> Generator[Any, Any, "FlowRunOverview"]:
-        from .flow_run_overview import FlowRunOverview
-
-        variables: dict[str, object] = {"flow_run_id": flow_run_id}
-        response = yield from self.execute(
-            query=FLOW_RUN_OVERVIEW_GQL,
-            operation_name="FlowRunOverview",
-            variables=variables,
-            **kwargs,
-        )
-        data = self.get_data(response)
-        return validate_result(FlowRunOverview, data)
-
-    def recent_failed_flow_runs(
-        self, /, limit: Union[Optional[int], "UnsetType"] = UNSET, **kwargs: Any
-    ) -> Generator[Any, Any, "RecentFailedFlowRuns"]:
-        from .recent_failed_flow_runs import RecentFailedFlowRuns
-
-        variables: dict[str, object] = {"limit": limit}
-        response = yield from self.execute(
             query=RECENT_FAILED_FLOW_RUNS_GQL,
             operation_name="RecentFailedFlowRuns",
             variables=variables,

@@ -8,10 +8,9 @@ from typing import Any
 
 from .._constants import QUEUE_INTERVAL
 from .._exceptions import InvalidInputError, InvalidStateError
-from .._http.config import ClientConfig
-from .._model.prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
-from .._model.states import Queued, State
-from .._model.validation import valid_uuid
+from .prefect_compat import PrefectSerializable, is_prefect_state, state_from_prefect
+from .states import Queued, State
+from .validation import valid_uuid
 
 __all__ = [
     "StateArgument",
@@ -53,13 +52,13 @@ def state_and_version(first: StateArgument, second: StateArgument) -> tuple[Stat
 
 
 def state_update(
-    config: ClientConfig, id_field: str, run_id: str, state: State, version: int | None
+    core_version: str, id_field: str, run_id: str, state: State, version: int | None
 ) -> dict[str, Any]:
     """The fields of one ``set_*_run_state_input``."""
     return {
         id_field: valid_uuid(run_id, id_field),
         "version": version,
-        "state": state.to_wire(core_version=config.core_version),
+        "state": state.to_wire(core_version=core_version),
     }
 
 
