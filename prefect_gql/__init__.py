@@ -137,130 +137,31 @@ if TYPE_CHECKING:
         __version__ as __version__,
     )
 
-# Module -> the public names it defines; the TYPE_CHECKING imports above say the same
-# for type checkers (tests/test_surface.py checks that the two agree).
-_EXPORTS: dict[str, tuple[str, ...]] = {
-    "._async.client": ("AsyncClient",),
-    "._bundled": ("schema_path",),
-    "._sync.client": ("Client",),
-    "._constants": (
-        "DEFAULT_CORE_VERSION",
-        "DEFAULT_DEADLINE",
-        "DEFAULT_MAX_CONNECTIONS",
-        "DEFAULT_MAX_RETRIES",
-        "DEFAULT_TIMEOUT",
-        "INITIAL_RETRY_DELAY",
-        "LOG_BATCH_SIZE",
-        "MAX_RESPONSE_BYTES",
-        "MAX_RETRY_AFTER",
-        "MAX_RETRY_DELAY",
-        "REGISTRATION_BATCH_SIZE",
-    ),
-    "._exceptions": (
-        "APIConnectionError",
-        "APIResponseError",
-        "APIStatusError",
-        "APITimeoutError",
-        "AuthenticationError",
-        "AuthorizationError",
-        "BadRequestError",
-        "ClientError",
-        "ConfigurationError",
-        "FlowRunTimeoutError",
-        "GraphQLErrorDetail",
-        "InvalidInputError",
-        "InvalidStateError",
-        "LogWriteError",
-        "NotFoundError",
-        "OperationFailedError",
-        "PrefectGQLError",
-        "VersionLockError",
-    ),
-    "._model.flow": (
-        "EdgeSpec",
-        "FlowSpec",
-        "ParameterSpec",
-        "TaskSpec",
-        "compress_flow",
-        "decompress_flow",
-    ),
-    "._model.graphql_dsl": (
-        "EnumValue",
-        "GraphQLResult",
-        "LiteralSetValue",
-        "parse_graphql",
-        "with_args",
-    ),
-    "._model.results": (
-        "FlowRunInfo",
-        "LogEntry",
-        "ProjectInfo",
-        "TaskRunInfo",
-        "TenantInfo",
-    ),
-    "._config.settings": (
-        "Settings",
-        "load_settings",
-    ),
-    "._model.states": (
-        "AnyResult",
-        "AnyState",
-        "AzureResult",
-        "Cached",
-        "Cancelled",
-        "Cancelling",
-        "ClientFailed",
-        "ConstantResult",
-        "CustomResult",
-        "Failed",
-        "Finished",
-        "GCSResult",
-        "LocalResult",
-        "Looped",
-        "Mapped",
-        "NoResultType",
-        "Paused",
-        "Pending",
-        "PrefectResult",
-        "Queued",
-        "Result",
-        "ResultHandlerResult",
-        "Resume",
-        "Retrying",
-        "Running",
-        "S3Result",
-        "SafeResult",
-        "Scheduled",
-        "SecretResult",
-        "Skipped",
-        "State",
-        "Submitted",
-        "Success",
-        "TimedOut",
-        "TriggerFailed",
-        "ValidationFailed",
-        "parse_state",
-    ),
-    "._version": ("__version__",),
-    "._model.views": (
-        "FlowRunEvent",
-        "FlowRunSummary",
-        "FlowRunView",
-        "FlowSummary",
-        "FlowView",
-        "LogLine",
-        "StateChange",
-        "TaskRunProgress",
-        "TaskRunView",
-    ),
-}
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)  # noqa: PLE0605 - checked against the imports by a test
+def _public_names() -> dict[str, str]:
+    """Each public name -> its module, read from the ``TYPE_CHECKING`` imports above: the
+    one list of exports, so no name is listed twice. Read on first use, not at import."""
+    global _MODULE_OF  # noqa: PLW0603 - filled once, on first use
+    if _MODULE_OF is None:
+        import re  # noqa: PLC0415
+
+        with open(__file__, encoding="utf-8") as source:
+            text = source.read().split("\ndef _public_names", 1)[0]
+        _MODULE_OF = {
+            name: module
+            for module, names in re.findall(r"from (\.[\w.]*) import \(([^)]*)\)", text)
+            for name in re.findall(r"(\w+) as \1\b", names)
+        }
+    return _MODULE_OF
+
+
+_MODULE_OF: dict[str, str] | None = None
 
 
 def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
+    if name == "__all__":
+        return sorted(_public_names())
+    module = _public_names().get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module, __name__), name)
@@ -269,4 +170,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return __all__
+    return sorted(_public_names())

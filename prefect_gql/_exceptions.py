@@ -172,7 +172,7 @@ class APIResponseError(PrefectGQLError):
     @classmethod
     def from_validation_error(cls, model_name: str, err: ValidationError) -> APIResponseError:
         """An answer whose shape does not match the generated model ``model_name``."""
-        from ._model.validation import describe_validation_error  # noqa: PLC0415 - error path only
+        from ._error_text import describe_validation_error  # noqa: PLC0415 - error path only
 
         return cls(
             f"the answer to {model_name} does not match the schema: "

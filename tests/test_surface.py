@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 import typing
@@ -114,22 +115,24 @@ async def test_async_methods_return_awaitables(clients: tuple[Client, AsyncClien
         clients[0].get_flow_run_info("not-a-uuid")
 
 
-def test_exports_are_listed_once_and_agree_with_the_type_checking_imports() -> None:
-    """``_EXPORTS`` (runtime) and the ``TYPE_CHECKING`` imports (type checkers) name the
-    same public names from the same modules."""
-    tree = ast.parse(Path(prefect_gql.__file__).read_text())
+def test_each_export_is_named_once_and_all_lists_exactly_them() -> None:
+    """The ``TYPE_CHECKING`` imports are the one list of exports: type checkers and Jedi read
+    them, ``__getattr__`` and ``__all__`` are derived from them at run time."""
+    source = Path(prefect_gql.__file__).read_text()
     imported: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
             for statement in node.body:
                 assert isinstance(statement, ast.ImportFrom)
                 for alias in statement.names:
                     assert alias.asname == alias.name, alias.name
+                    assert alias.name not in imported, alias.name
                     imported[alias.name] = "." + (statement.module or "")
-    exported = {name: module for module, names in prefect_gql._EXPORTS.items() for name in names}
-    assert imported == exported
-    assert sorted(prefect_gql.__all__) == sorted(exported)
+    assert sorted(prefect_gql.__all__) == sorted(imported)
     assert len(prefect_gql.__all__) == len(set(prefect_gql.__all__))
+    code = source.split('"""', 2)[2]  # past the module docstring's example
+    for name in imported:
+        assert len(re.findall(rf"\b{name}\b", code)) == 2, f"{name} is named more than once"
 
 
 def test_public_names_resolve() -> None:

@@ -9,7 +9,6 @@ pydantic's ``ValidationError``.
 import math
 import re
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
@@ -22,8 +21,8 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
-from pydantic_core import ErrorDetails
 
+from .._error_text import describe_validation_error, problem_text
 from .._exceptions import InvalidInputError
 
 __all__ = [
@@ -149,39 +148,6 @@ def build_input(model: type[ModelT], what: str, **fields: Any) -> ModelT:
         raise InvalidInputError(
             f"invalid {what}: {describe_validation_error(err, root=what)}"
         ) from err
-
-
-def problem_text(error: ErrorDetails) -> str:
-    """What is wrong with one value: a validator's own words rather than pydantic's prefix."""
-    if error["type"] == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    return error["msg"]
-
-
-def _dotted(loc: Sequence[int | str]) -> str:
-    return ".".join(str(part) for part in loc)
-
-
-def describe_validation_error(
-    err: ValidationError,
-    *,
-    path: Callable[[Sequence[int | str]], str] = _dotted,
-    problem: Callable[[ErrorDetails], str] = problem_text,
-    root: str = "",
-    include_input: bool = False,
-) -> str:
-    """``path: problem`` for each distinct error, joined by ``; `` (``root`` names an empty path).
-
-    ``include_input`` only for models whose inputs are never secret (states quote a bad
-    type name or timestamp).
-    """
-    lines: list[str] = []
-    for error in err.errors(include_input=include_input, include_url=False):
-        where = path(error["loc"]) or root
-        line = f"{where}: {problem(error)}" if where else problem(error)
-        if line not in lines:
-            lines.append(line)
-    return "; ".join(lines)
 
 
 class ImmutableInputModel(BaseModel):
