@@ -20,6 +20,7 @@ from pytest_httpx import HTTPXMock
 
 from prefect_gql import (
     APIResponseError,
+    AsyncClient,
     Client,
     ClientError,
     FlowRunInfo,
@@ -38,6 +39,7 @@ from prefect_gql import (
     TaskSpec,
     VersionLockError,
     parse_state,
+    types,
     with_args,
 )
 
@@ -922,3 +924,41 @@ async def test_tenant_ids_are_strings_everywhere(api: Api, httpx_mock: HTTPXMock
     (tenant,) = await api(Client.get_available_tenants)
     assert type(tenant.id) is str
     assert tenant.id == TENANT_ID
+
+
+async def test_operations_without_a_method_run_through_the_client(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    """``client.operations`` sends what the facade has no method for, with the client's
+    transport (its retries, auth and errors), typed by the generated models."""
+    add_graphql(
+        httpx_mock,
+        {
+            "log": [
+                {
+                    "timestamp": "2026-11-24T10:00:00+00:00",
+                    "level": "INFO",
+                    "name": "prefect.flow",
+                    "message": "hello",
+                    "task_run_id": None,
+                }
+            ]
+        },
+    )
+    add_graphql(httpx_mock, {"set_schedule_inactive": {"success": True}})
+    client = api.client
+    unschedule = types.set_schedule_inactive_input(flow_id=FLOW_ID)
+    if isinstance(client, AsyncClient):
+        logs = await client.operations.get_flow_run_logs(flow_run_id=FLOW_RUN_ID)
+        unscheduled = await client.operations.set_schedule_inactive(input=unschedule)
+    else:
+        logs = client.operations.get_flow_run_logs(flow_run_id=FLOW_RUN_ID)
+        unscheduled = client.operations.set_schedule_inactive(input=unschedule)
+
+    assert [line.message for line in logs.log] == ["hello"]
+    assert unscheduled.set_schedule_inactive is not None
+    assert unscheduled.set_schedule_inactive.success is True
+    assert sent_operations(httpx_mock) == [
+        ("GetFlowRunLogs", {"flow_run_id": FLOW_RUN_ID}),
+        ("SetScheduleInactive", {"input": {"flow_id": FLOW_ID}}),
+    ]
