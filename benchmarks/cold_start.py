@@ -34,7 +34,6 @@ from typing import Any
 
 import _results as results
 import httpx
-from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL
 from run import (
     CANNED,
     RUN_ID,
@@ -46,6 +45,7 @@ from run import (
 )
 
 from prefect_gql import AsyncClient, Client
+from prefect_gql._generated.documents import GET_FLOW_RUN_INFO_GQL
 
 SECTION_TITLE = "## Cold start"
 COLD_START_TARGET = 1.5

@@ -28,10 +28,10 @@ from typing import Any
 
 import _results as results
 import httpx
-from prefect_gql_generated.documents import GET_FLOW_RUN_INFO_GQL, SET_FLOW_RUN_STATES_GQL
 
 from prefect_gql import AsyncClient, Client, Running
 from prefect_gql._constants import DEFAULT_MAX_CONNECTIONS
+from prefect_gql._generated.documents import GET_FLOW_RUN_INFO_GQL, SET_FLOW_RUN_STATES_GQL
 
 RUN_ID = "33333333-3333-3333-3333-333333333333"
 OVERHEAD_TARGET = 1.1

@@ -1,5 +1,5 @@
 """Every generated model, by name: results, fragments, inputs and enums of the operations
-in ``queries/``, so applications never import ``prefect_gql_generated`` themselves.
+in ``queries/``, and the JSON types of their fields (``JSONValue``, ``JSONAnswer``).
 
     from prefect_gql.types import GetFlowRunInfo, create_flow_run_input
 """
@@ -7,18 +7,28 @@ in ``queries/``, so applications never import ``prefect_gql_generated`` themselv
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from prefect_gql_generated import *  # noqa: F403
+    from ._generated import *  # noqa: F403
+    from ._generated.json_value import (
+        JSONAnswer as JSONAnswer,  # noqa: PLC0414 - re-exported
+        JSONValue as JSONValue,  # noqa: PLC0414 - re-exported
+    )
+
+_JSON_TYPES = ("JSONAnswer", "JSONValue")
 
 
 def __getattr__(name: str) -> Any:
-    import prefect_gql_generated  # noqa: PLC0415 - loaded on first use, like prefect_gql
+    from . import _generated  # noqa: PLC0415 - loaded on first use, like prefect_gql
 
-    if name.startswith("_") or name not in prefect_gql_generated.__all__:
+    if name in _JSON_TYPES:
+        from ._generated import json_value  # noqa: PLC0415
+
+        return getattr(json_value, name)
+    if name.startswith("_") or name not in _generated.__all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(prefect_gql_generated, name)
+    return getattr(_generated, name)
 
 
 def __dir__() -> list[str]:
-    import prefect_gql_generated  # noqa: PLC0415
+    from . import _generated  # noqa: PLC0415
 
-    return sorted(prefect_gql_generated.__all__)
+    return sorted([*_generated.__all__, *_JSON_TYPES])

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from prefect_gql_generated import documents
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, AuthenticationError, Client, ConfigurationError
+from prefect_gql._generated import documents
 
 from .conftest import (
     CLOUD_URL,

@@ -232,7 +232,7 @@ def test_check_passes_on_this_repository(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.chdir(ROOT / "prefect_gql")
     result = runner.invoke(app, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "queries valid; prefect_gql_generated is fresh\n"
+    assert result.output == "queries valid; _generated is fresh\n"
 
 
 def test_generate_writes_the_configured_package_from_anywhere(
@@ -246,7 +246,7 @@ def test_generate_writes_the_configured_package_from_anywhere(
     result = runner.invoke(app, ["generate", "--config", "p/codegen.toml"])
 
     assert result.exit_code == 0, result.output
-    package = project / "generated" / "prefect_gql_generated"
+    package = project / "prefect_gql" / "_generated"
     assert result.output == f"generated {package}\n"
     report = compare_packages(package_dir(CONFIG), package)
     assert report.fresh, report.describe()
@@ -263,9 +263,7 @@ def test_check_reports_a_stale_package(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 1
     assert "stale (a regeneration no longer writes it): stray.py" in result.output
     assert "differs: client.py\n--- committed/client.py" in result.output
-    assert "prefect_gql_generated is stale: run `prefect-gql generate` and commit it" in (
-        result.output
-    )
+    assert "_generated is stale: run `prefect-gql generate` and commit it" in (result.output)
 
 
 def test_check_reports_an_invalid_query(tmp_path: Path) -> None:

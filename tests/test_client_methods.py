@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
-from prefect_gql_generated import documents
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import (
@@ -42,6 +41,7 @@ from prefect_gql import (
     types,
     with_args,
 )
+from prefect_gql._generated import documents
 
 from .conftest import (
     FLOW_ID,

@@ -33,7 +33,7 @@ from .conftest import copy_project
 
 ROOT = Path(__file__).parents[1]
 CONFIG = ROOT / "codegen.toml"
-PACKAGE = "prefect_gql_generated"
+PACKAGE = "_generated"
 
 
 @pytest.fixture(scope="session")
@@ -170,7 +170,7 @@ def test_an_invalid_query_fails_codegen_naming_file_and_position(tmp_path: Path)
     message = str(raised.value)
     assert message.startswith("ariadne-codegen failed")
     assert "broken.graphql:2:12: Cannot query field 'nope' on type 'tenant'." in message
-    assert not (project / "generated").exists(), "a failed run leaves no partial package"
+    assert not (project / "prefect_gql").exists(), "a failed run leaves no partial package"
 
 
 def test_without_ariadne_codegen_installed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -305,7 +305,9 @@ def test_bundled_files_resolve_and_unknown_ones_are_clear_errors() -> None:
     assert base is not None
     assert (
         base.read_text()
-        == (ROOT / "codegen" / "prefect_gql_codegen" / "base_operations.py").read_text()
+        == (
+            ROOT / "prefect_gql" / "_tooling" / "codegen_support" / "base_operations.py"
+        ).read_text()
     )
     with pytest.raises(CodegenError, match=r"unknown bundled file 'prefect-gql:nope.py'; known: "):
         resolve_bundled("prefect-gql:nope.py")
@@ -335,7 +337,7 @@ def test_the_installed_layout_is_preferred(tmp_path: Path, monkeypatch: pytest.M
 @pytest.mark.parametrize(
     "package",
     [
-        "generated/prefect_gql_generated",
+        "prefect_gql/_generated",
         "examples/your_own_queries/fleet_report",
         "prefect_gql/_sync",
     ],
@@ -355,9 +357,10 @@ def test_every_generated_module_says_it_is_generated(package: str) -> None:
 def test_answers_keep_parsed_json_as_is_while_inputs_check_theirs() -> None:
     """Result models take an answer's JSON values as parsed (JSON by construction, so
     not checked and copied again); input models still refuse what is not JSON."""
-    from prefect_gql_generated.get_flow_run_state import GetFlowRunState  # noqa: PLC0415
-    from prefect_gql_generated.input_types import create_flow_run_input  # noqa: PLC0415
     from pydantic import ValidationError  # noqa: PLC0415
+
+    from prefect_gql._generated.get_flow_run_state import GetFlowRunState  # noqa: PLC0415
+    from prefect_gql._generated.input_types import create_flow_run_input  # noqa: PLC0415
 
     state = {"type": "Running", "context": {"nested": [1, 2.5, None]}}
     answer = GetFlowRunState.model_validate({"flow_run_by_pk": {"serialized_state": state}})

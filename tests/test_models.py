@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from prefect_gql_generated.get_flow_run_info import GetFlowRunInfoFlowRunByPk
 from pydantic import AliasPath, BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from prefect_gql._generated.get_flow_run_info import GetFlowRunInfoFlowRunByPk
 from prefect_gql._model.results import (
     FlowRunInfo,
     ProjectInfo,

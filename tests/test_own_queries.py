@@ -153,14 +153,17 @@ def test_init_adds_a_portable_config_to_the_pyproject(application: Path) -> None
     assert codegen["target_package_name"] == PACKAGE
     assert codegen["schema_path"] == "prefect-gql:schema.graphql"
     assert codegen["base_client_file_path"] == "prefect-gql:base_operations.py"
-    assert "prefect_gql_codegen.sync_operations.SyncOperationsPlugin" in codegen["plugins"]
+    assert (
+        "prefect_gql._tooling.codegen_support.sync_operations.SyncOperationsPlugin"
+        in codegen["plugins"]
+    )
     assert {name: scalar["type"] for name, scalar in codegen["scalars"].items()} == {
         "DateTime": "datetime.datetime",
         "timestamptz": "datetime.datetime",
         "UUID": "str",
         "uuid": "str",
-        "JSON": "prefect_gql_generated.json_value.JSONValue",
-        "jsonb": "prefect_gql_generated.json_value.JSONValue",
+        "JSON": "prefect_gql.types.JSONValue",
+        "jsonb": "prefect_gql.types.JSONValue",
     }
     assert "/" not in text.replace("prefect-gql:", "").split("[tool.ariadne-codegen]")[1]
     assert (application / "queries" / "recent_failed_flow_runs.graphql").is_file()

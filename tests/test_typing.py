@@ -44,8 +44,8 @@ def test_results_are_the_named_models(revealed: list[str]) -> None:
     assert STATE_UNION.fullmatch(revealed[1])
     assert revealed[2] == "prefect_gql._model.results.TaskRunInfo"
     assert STATE_UNION.fullmatch(revealed[3])
-    assert revealed[4] == "prefect_gql_generated.list_tenants_by_slug.ListTenantsBySlugTenant"
-    assert revealed[5] == "prefect_gql_generated.get_flow_run_logs.GetFlowRunLogsLog"
+    assert revealed[4] == "prefect_gql._generated.list_tenants_by_slug.ListTenantsBySlugTenant"
+    assert revealed[5] == "prefect_gql._generated.get_flow_run_logs.GetFlowRunLogsLog"
     assert revealed[6] == (
         "dict[str, dict[str, ...] | list[...] | str | int | float | bool | None]"
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import anyio
 import httpx
-from prefect_gql_generated.client import AsyncOperations
+
+from prefect_gql._generated.client import AsyncOperations
 
 from .._base_client import BaseClient
 from .._constants import DEFAULT_LIMITS

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import prefect_gql_generated as generated
+import prefect_gql._generated as generated
 
 from .._constants import REGISTRATION_BATCH_SIZE
 from .._exceptions import ClientError, InvalidInputError, NotFoundError, OperationFailedError

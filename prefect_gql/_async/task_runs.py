@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-import prefect_gql_generated as generated
+import prefect_gql._generated as generated
 
 from .._constants import CACHED_STATES_LIMIT
 from .._exceptions import InvalidInputError, NotFoundError, PrefectGQLError

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-import prefect_gql_generated as generated
-from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
+import prefect_gql._generated as generated
+from prefect_gql._generated.list_tenants_by_slug import ListTenantsBySlugTenant
 
 from .._config.disk import save_api_token_settings
 from .._exceptions import (

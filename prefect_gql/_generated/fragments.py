@@ -5,7 +5,7 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONAnswer
+from prefect_gql._generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 

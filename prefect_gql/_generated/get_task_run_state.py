@@ -4,7 +4,7 @@
 
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONAnswer
+from prefect_gql._generated.json_value import JSONAnswer
 
 from .base_model import BaseModel
 

@@ -5,8 +5,9 @@
 from datetime import datetime
 from typing import Optional
 
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import Field
+
+from prefect_gql._generated.json_value import JSONValue
 
 from .base_model import BaseModel
 from .enums import log_level

@@ -22,11 +22,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
-from prefect_gql_generated.documents import REFRESH_TOKEN_GQL, SWITCH_TENANT_GQL
-from prefect_gql_generated.fragments import AuthTokens
-from prefect_gql_generated.refresh_token import RefreshToken
-from prefect_gql_generated.switch_tenant import SwitchTenant
 from pydantic import SecretStr, ValidationError
+
+from prefect_gql._generated.documents import REFRESH_TOKEN_GQL, SWITCH_TENANT_GQL
+from prefect_gql._generated.fragments import AuthTokens
+from prefect_gql._generated.refresh_token import RefreshToken
+from prefect_gql._generated.switch_tenant import SwitchTenant
 
 from .._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
 from .limits import bound_response

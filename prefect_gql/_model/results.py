@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar, cast
 
-from prefect_gql_generated.json_value import JSONAnswer, JSONValue
-from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 from pydantic import (
     AliasPath,
     AwareDatetime,
@@ -29,6 +27,9 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
 )
+
+from prefect_gql._generated.json_value import JSONAnswer, JSONValue
+from prefect_gql._generated.list_tenants_by_slug import ListTenantsBySlugTenant
 
 from .._exceptions import APIResponseError, InvalidStateError
 from .states import AnyState, State, parse_state, state_from_answer

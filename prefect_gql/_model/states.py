@@ -43,7 +43,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, Union
 
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
     AwareDatetime,
     BeforeValidator,
@@ -61,6 +60,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 from typing_extensions import TypeAliasType
+
+from prefect_gql._generated.json_value import JSONValue
 
 from .._constants import DEFAULT_CORE_VERSION
 from .._exceptions import InvalidStateError

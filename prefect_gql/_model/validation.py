@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,6 +20,8 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
+
+from prefect_gql._generated.json_value import JSONValue
 
 from .._error_text import describe_validation_error, problem_text
 from .._exceptions import InvalidInputError

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from prefect_gql_generated.fragments import (
+from prefect_gql._generated.fragments import (
     FlowRunSummaryFields,
     LogLineFields,
     StateHistoryFields,
     TaskRunViewFields,
 )
-from prefect_gql_generated.json_value import JSONValue
+from prefect_gql._generated.json_value import JSONValue
 
 from .._exceptions import APIConnectionError, APIStatusError, InvalidInputError
 from .results import ProjectInfo, json_object

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import BaseModel, ConfigDict
+
+from prefect_gql._generated.json_value import JSONValue
 
 from .results import ProjectInfo
 from .states import AnyState

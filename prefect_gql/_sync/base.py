@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 
 import httpx
-from prefect_gql_generated.client import Operations
+
+from prefect_gql._generated.client import Operations
 
 from .._base_client import BaseClient
 from .._constants import DEFAULT_LIMITS

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import prefect_gql_generated as generated
+import prefect_gql._generated as generated
 
 from .._exceptions import InvalidInputError, NotFoundError, OperationFailedError, PrefectGQLError
 from .._model.prefect_compat import (

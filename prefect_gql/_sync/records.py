@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import prefect_gql_generated as generated
-from prefect_gql_generated.json_value import JSONValue
 from pydantic import ValidationError
+
+import prefect_gql._generated as generated
+from prefect_gql._generated.json_value import JSONValue
 
 from .._constants import LOG_BATCH_SIZE
 from .._exceptions import (

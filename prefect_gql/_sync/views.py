@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
-from prefect_gql_generated.enums import order_by
-from prefect_gql_generated.poll_flow_run import PollFlowRun
+from prefect_gql._generated.enums import order_by
+from prefect_gql._generated.poll_flow_run import PollFlowRun
 
 from .._exceptions import (
     APIConnectionError,

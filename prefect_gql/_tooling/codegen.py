@@ -61,9 +61,18 @@ __all__ = [
 DEFAULT_CONFIG = "codegen.toml"
 PYPROJECT = "pyproject.toml"
 BUNDLED_PREFIX = "prefect-gql:"
-CODEGEN_PACKAGE = "prefect_gql_codegen"
+CODEGEN_PACKAGE = "prefect_gql._tooling.codegen_support"
+BUILD_TOOLS_PACKAGE = "prefect_gql_codegen"
+"""The repository's own build-time tools (``codegen/``, not installed): the unasync transform."""
+RENAMED = {
+    "prefect_gql_codegen.sync_operations.": f"{CODEGEN_PACKAGE}.sync_operations.",
+    "prefect_gql_generated.json_value.": "prefect_gql.types.",
+}
+"""Module paths that configs written by earlier versions name, and where they live now."""
 EXAMPLE_QUERY_FILE = "recent_failed_flow_runs.graphql"
-_RESERVED_PACKAGES = frozenset({"prefect", "prefect_gql", "prefect_gql_generated", CODEGEN_PACKAGE})
+_RESERVED_PACKAGES = frozenset(
+    {"prefect", "prefect_gql", "prefect_gql_generated", BUILD_TOOLS_PACKAGE}
+)
 DIFF_LINES_SHOWN = 40
 DIFF_FILES_SHOWN = 5
 
@@ -247,7 +256,21 @@ def _resolved_settings(config_path: Path) -> tuple[dict[str, Any], dict[str, str
             del settings[key]
     if isinstance(settings.get("files_to_include"), list):
         settings["files_to_include"] = [resolve(item) for item in settings["files_to_include"]]
+    if isinstance(settings.get("plugins"), list):
+        settings["plugins"] = [_renamed(plugin) for plugin in settings["plugins"]]
+    for scalar in (settings.get("scalars") or {}).values():
+        if isinstance(scalar, dict) and isinstance(scalar.get("type"), str):
+            scalar["type"] = _renamed(scalar["type"])
     return settings, markers
+
+
+def _renamed(value: object) -> object:
+    """A module path of an earlier version's config, as it is called now (see ``RENAMED``)."""
+    if isinstance(value, str):
+        for old, new in RENAMED.items():
+            if value.startswith(old):
+                return new + value.removeprefix(old)
+    return value
 
 
 def _unresolve_source_comments(package: Path, markers: dict[str, str]) -> None:
@@ -295,7 +318,7 @@ def generate_sync(config_path: Path, *, target_dir: Path | None = None) -> Path 
                 [
                     sys.executable,
                     "-m",
-                    f"{CODEGEN_PACKAGE}.unasync",
+                    f"{BUILD_TOOLS_PACKAGE}.unasync",
                     str(root / source),
                     str(fresh),
                     source,
@@ -469,7 +492,7 @@ lazy_imports = false
 plugins = [
   "ariadne_codegen.contrib.extract_operations.ExtractOperationsPlugin",
   "ariadne_codegen.contrib.client_forward_refs.ClientForwardRefsPlugin",
-  "prefect_gql_codegen.sync_operations.SyncOperationsPlugin",
+  "prefect_gql._tooling.codegen_support.sync_operations.SyncOperationsPlugin",
 ]
 
 # Scalars typed as prefect_gql's own results type them: ids are str, times are
@@ -487,10 +510,10 @@ type = "str"
 type = "str"
 
 [tool.ariadne-codegen.scalars.JSON]
-type = "prefect_gql_generated.json_value.JSONValue"
+type = "prefect_gql.types.JSONValue"
 
 [tool.ariadne-codegen.scalars.jsonb]
-type = "prefect_gql_generated.json_value.JSONValue"
+type = "prefect_gql.types.JSONValue"
 
 [tool.ariadne-codegen.extract-operations]
 operations_module_name = "documents"

@@ -55,7 +55,7 @@ def validate_result(model: type[ResultT], data: dict[str, Any]) -> ResultT:
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        from prefect_gql import APIResponseError  # noqa: PLC0415 - only on this error path
+        from prefect_gql._exceptions import APIResponseError  # noqa: PLC0415 - error path only
 
         raise APIResponseError.from_validation_error(model.__name__, err) from err
 

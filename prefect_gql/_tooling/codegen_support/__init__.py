@@ -1,5 +1,6 @@
-"""Build-time inputs of ariadne-codegen: the operation base classes and the plugin.
+"""What generating typed operations needs, for prefect_gql's own package and for an
+application's (``prefect-gql init`` / ``generate``): the operation base classes and the JSON
+type (copied into each generated package) and the plugin deriving the sync operations.
 
-Nothing here is imported at run time; the generated package carries its own copy
-of ``base_operations.py``.
+Nothing here is imported by the client at run time.
 """
