@@ -24,7 +24,7 @@ from ._config.disk import (
 )
 from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from ._exceptions import ConfigurationError
-from ._http.auth import PrefectAuth, TokenState, check_credential
+from ._http.auth import PrefectAuth, RequestHeaders, TokenState, check_credential
 from ._http.config import ClientConfig
 from ._http.retry import RetryPolicy
 from ._model.validation import valid_uuid
@@ -138,7 +138,9 @@ class BaseClient(Generic[HttpT]):
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http_client()
         self._auth = PrefectAuth(
-            self._config.tokens, self._config.api_server, self._config.base_headers()
+            self._config.tokens,
+            self._config.api_server,
+            RequestHeaders(self._config.core_version, self._config.headers),
         )
         self._bind_operations()
 

@@ -396,3 +396,30 @@ async def test_a_failed_refresh_never_carries_the_token(
         await api(Client.get_task_tag_limit, "db")
     assert "ACCESS-1" not in str(raised.value)
     assert raised.value.__cause__ is None
+
+
+async def test_headers_attached_later_reach_login_and_refresh_requests(
+    make_api: ClientFactory, httpx_mock: HTTPXMock, isolated_prefect_home: Path
+) -> None:
+    """The auth flow builds its token requests like every request, with the client's
+    attached headers as they are when sent (it keeps no copy of them)."""
+    settings = isolated_prefect_home / "client" / "https-api.prefect.test" / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f'api_token = "USER-TOKEN"\nactive_tenant_id = "{TENANT_ID}"\n')
+    api = cloud_api(make_api)
+    api.client.attach_headers({"X-PREFECT-AGENT-ID": "agent-1"})
+    add_graphql(httpx_mock, {"switch_tenant": _tokens("ACCESS-1", "REFRESH-1", 10)}, url=CLOUD_URL)
+    add_graphql(httpx_mock, {"refresh_token": _tokens("ACCESS-2", "REFRESH-2", 600)}, url=CLOUD_URL)
+    add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
+
+    await api(Client.get_task_tag_limit, "db")
+
+    login, refresh, query = httpx_mock.get_requests()
+    assert graphql_body(login)["query"] == documents.SWITCH_TENANT_GQL
+    assert graphql_body(refresh)["query"] == documents.REFRESH_TOKEN_GQL
+    for request in (login, refresh, query):
+        assert request.headers["X-PREFECT-AGENT-ID"] == "agent-1"
+        assert request.headers["X-PREFECT-CORE-VERSION"]
+    assert login.headers["Authorization"] == "Bearer USER-TOKEN"
+    assert refresh.headers["Authorization"] == "Bearer REFRESH-1"
+    assert query.headers["Authorization"] == "Bearer ACCESS-2"

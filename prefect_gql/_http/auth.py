@@ -31,27 +31,22 @@ from prefect_gql._generated.switch_tenant import SwitchTenant
 
 from .._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
 from .limits import bound_response
+from .requests import EXPLICIT_TOKEN_EXTENSION, build_request, credential_problem, to_json_bytes
 from .responses import error_details, is_unauthenticated, parse_graphql_response
 
 if TYPE_CHECKING:
     import anyio
 
-__all__ = ["REFRESH_WINDOW", "PrefectAuth", "TenantTokens", "TokenState", "check_credential"]
+__all__ = [
+    "REFRESH_WINDOW",
+    "PrefectAuth",
+    "RequestHeaders",
+    "TenantTokens",
+    "TokenState",
+    "check_credential",
+]
 
 REFRESH_WINDOW = timedelta(seconds=30)
-EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"  # noqa: S105 - a key name, no secret
-"""Set on a request whose ``Authorization`` was chosen by the caller (``token=``)."""
-
-
-def credential_problem(value: str) -> str | None:
-    """Why ``value`` cannot be sent as a bearer token, or ``None`` (never quotes it)."""
-    if not value:
-        return "it is empty"
-    if any(char.isspace() for char in value):
-        return "it contains white space (a trailing newline or space from a file or paste?)"
-    if not all("!" <= char <= "~" for char in value):
-        return "it contains a character that is not printable ASCII"
-    return None
 
 
 def check_credential(secret: SecretStr | None, setting: str) -> None:
@@ -91,26 +86,37 @@ def tokens_from_payload(payload: AuthTokens | None) -> TenantTokens:
 
 def _token_request(
     url: str,
-    extra_headers: dict[str, str],
+    headers: RequestHeaders,
     document: str,
     operation_name: str,
     operation_input: dict[str, Any],
     *,
     bearer: SecretStr,
 ) -> httpx.Request:
-    """One token operation (login, refresh) sent with its own credential, past the auth flow."""
-    request = httpx.Request(
+    """One token operation (login, refresh), sent with its own credential."""
+    body = {
+        "query": document,
+        "operationName": operation_name,
+        "variables": {"input": operation_input},
+    }
+    return build_request(
         "POST",
         url,
-        json={
-            "query": document,
-            "operationName": operation_name,
-            "variables": {"input": operation_input},
-        },
-        headers={**extra_headers, "Authorization": f"Bearer {bearer.get_secret_value()}"},
+        core_version=headers.core_version,
+        attached_headers=headers.attached,
+        content=to_json_bytes(body, "the token request"),
+        token=bearer.get_secret_value(),
     )
-    request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
-    return request
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHeaders:
+    """What token requests carry besides their credential, as API requests do: the core
+    version and the client's attached headers (the client's own dict, so that headers
+    attached later reach them too)."""
+
+    core_version: str
+    attached: dict[str, str]
 
 
 class TokenState:
@@ -176,11 +182,11 @@ class TokenState:
     def needs_login(self) -> bool:
         return self.login_pending and self.api_token is not None and self.tenant_id is not None
 
-    def login_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
+    def login_request(self, url: str, headers: RequestHeaders) -> httpx.Request:
         assert self.api_token is not None
         return _token_request(
             url,
-            extra_headers,
+            headers,
             SWITCH_TENANT_GQL,
             "SwitchTenant",
             {"tenant_id": self.tenant_id},
@@ -218,13 +224,13 @@ class TokenState:
                 tokens.access_token, tokens.refresh_token, datetime.min.replace(tzinfo=UTC)
             )
 
-    def refresh_request(self, url: str, extra_headers: dict[str, str]) -> httpx.Request:
+    def refresh_request(self, url: str, headers: RequestHeaders) -> httpx.Request:
         tokens = self.tenant_tokens
         assert tokens is not None
         assert tokens.refresh_token is not None
         return _token_request(
             url,
-            extra_headers,
+            headers,
             REFRESH_TOKEN_GQL,
             "RefreshToken",
             {"access_token": tokens.access_token.get_secret_value()},
@@ -269,16 +275,22 @@ def _rejected_credentials(response: httpx.Response) -> bool:
 class PrefectAuth(httpx.Auth):
     """Applies ``TokenState``; refreshes JWTs before they expire and once when refused."""
 
-    def __init__(self, state: TokenState, refresh_url: str, extra_headers: dict[str, str]) -> None:
+    def __init__(self, state: TokenState, refresh_url: str, headers: RequestHeaders) -> None:
         self._state = state
         self._refresh_url = refresh_url
-        self._extra_headers = extra_headers
+        self._headers = headers
         self._sync_lock = threading.Lock()
         self._async_lock: anyio.Lock | None = None
 
     def _authorize(self, request: httpx.Request) -> httpx.Request:
+        """The one place ``Authorization`` is set: the request's own credential (``token=``,
+        token requests), else the client's (with its tenant header), else none."""
         if "Authorization" in request.headers:
             del request.headers["Authorization"]
+        explicit = request.extensions.get(EXPLICIT_TOKEN_EXTENSION)
+        if explicit is not None:
+            request.headers["Authorization"] = f"Bearer {explicit}"
+            return request
         headers = self._state.headers()
         if headers:
             request.headers.update(headers)
@@ -302,21 +314,22 @@ class PrefectAuth(httpx.Auth):
         return self._async_lock
 
     def _refresh_request(self) -> httpx.Request:
-        return self._state.refresh_request(self._refresh_url, self._extra_headers)
+        return self._authorize(self._state.refresh_request(self._refresh_url, self._headers))
+
+    def _login_request(self) -> httpx.Request:
+        return self._authorize(self._state.login_request(self._refresh_url, self._headers))
 
     def sync_auth_flow(
         self, request: httpx.Request
     ) -> Generator[httpx.Request, httpx.Response, None]:
-        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
-            response = yield request
+        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION) is not None:
+            response = yield self._authorize(request)
             bound_response(response).read()
             return
         if self._state.needs_login():
             with self._sync_lock:
                 if self._state.needs_login():
-                    logged_in = yield self._state.login_request(
-                        self._refresh_url, self._extra_headers
-                    )
+                    logged_in = yield self._login_request()
                     bound_response(logged_in).read()
                     self._state.apply_login_response(logged_in)
         for attempt in (1, 2):
@@ -334,16 +347,14 @@ class PrefectAuth(httpx.Auth):
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION):
-            response = yield request
+        if request.extensions.get(EXPLICIT_TOKEN_EXTENSION) is not None:
+            response = yield self._authorize(request)
             await bound_response(response).aread()
             return
         if self._state.needs_login():
             async with self._refresh_lock():
                 if self._state.needs_login():
-                    logged_in = yield self._state.login_request(
-                        self._refresh_url, self._extra_headers
-                    )
+                    logged_in = yield self._login_request()
                     await bound_response(logged_in).aread()
                     self._state.apply_login_response(logged_in)
         for attempt in (1, 2):

@@ -43,9 +43,6 @@ class ClientConfig:
     def with_changes(self, **changes: Any) -> ClientConfig:
         return replace(self, **changes)
 
-    def base_headers(self) -> dict[str, str]:
-        return {"X-PREFECT-CORE-VERSION": self.core_version, **self.headers}
-
     @cached_property
     def api_url(self) -> httpx.URL:
         """``api_server`` parsed once, not again for every GraphQL request."""

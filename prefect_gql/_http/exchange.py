@@ -16,21 +16,18 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel
-from pydantic_core import PydanticSerializationError, to_json
 
 from .._exceptions import (
     APIConnectionError,
     APIResponseError,
     APITimeoutError,
     ClientError,
-    InvalidInputError,
     PrefectGQLError,
 )
-from .auth import EXPLICIT_TOKEN_EXTENSION, credential_problem
 from .config import ClientConfig
 from .limits import READ_LIMITS_EXTENSION, ReadLimits
 from .redaction import redacted
+from .requests import build_request, rest_url, to_json_bytes
 from .responses import parse_graphql_response, parse_json_response
 from .retry import is_retry_safe
 
@@ -39,11 +36,8 @@ __all__ = [
     "Exchange",
     "Send",
     "Sleep",
-    "build_request",
     "graphql_exchange",
     "rest_exchange",
-    "rest_url",
-    "to_json_bytes",
 ]
 
 logger = logging.getLogger("prefect_gql")
@@ -71,78 +65,6 @@ SEND_FAILURES = (httpx.RequestError, PrefectGQLError)
 """What sending may raise that the exchange decides about (retry, or map to our error)."""
 
 
-def to_json_bytes(value: Any, what: str) -> bytes:
-    """JSON for the wire; models as their set fields by alias (as ariadne-codegen does)."""
-    return _to_json(_dump_models(value), what)
-
-
-def _to_json(value: Any, what: str) -> bytes:
-    try:
-        return to_json(value)
-    except PydanticSerializationError as err:
-        raise InvalidInputError(f"{what} is not JSON-serializable: {err}") from err
-
-
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _dump_models(value: Any) -> Any:
-    if type(value) in _JSON_SCALARS:
-        return value
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    if isinstance(value, Mapping):
-        return {key: _dump_models(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_dump_models(item) for item in value]
-    return value
-
-
-def _query_params(params: Mapping[str, Any] | None) -> httpx.QueryParams | None:
-    """Prefect's (requests') rules: ``None`` values dropped, lists sent as repeated keys."""
-    pairs: list[tuple[str, str | int | float | bool | None]] = []
-    for key, value in (params or {}).items():
-        if value is None:
-            continue
-        values = value if isinstance(value, list | tuple) else [value]
-        pairs.extend((key, str(item)) for item in values if item is not None)
-    return httpx.QueryParams(pairs) if pairs else None
-
-
-def build_request(
-    config: ClientConfig,
-    method: str,
-    url: str | httpx.URL,
-    *,
-    content: bytes | None = None,
-    params: Mapping[str, Any] | None = None,
-    headers: Mapping[str, str] | None = None,
-    token: str | None = None,
-) -> httpx.Request:
-    """One request: the core version header, then the call's headers, then the client's
-    attached ones (they win, as in Prefect); ``token`` replaces the client's credential."""
-    all_headers = {"X-PREFECT-CORE-VERSION": config.core_version, **(headers or {})}
-    all_headers.update(config.headers)
-    if content is not None:
-        all_headers["Content-Type"] = "application/json"
-    if token is not None:
-        problem = credential_problem(token)
-        if problem is not None:
-            raise InvalidInputError(f"token is not a usable credential: {problem}")
-        all_headers["Authorization"] = f"Bearer {token}"
-    request = httpx.Request(
-        method, url, content=content, params=_query_params(params), headers=all_headers
-    )
-    if token is not None:
-        request.extensions[EXPLICIT_TOKEN_EXTENSION] = True
-    return request
-
-
-def rest_url(base: str, path: str) -> str:
-    """Prefect's ``urljoin(server, path.lstrip("/")).rstrip("/")`` for a base URL."""
-    return (base.rstrip("/") + "/" + path.lstrip("/")).rstrip("/")
-
-
 def graphql_exchange(
     config: ClientConfig,
     document: str,
@@ -154,14 +76,15 @@ def graphql_exchange(
     retry_api_errors: bool = True,
 ) -> Exchange[dict[str, Any]]:
     """Send one GraphQL document (retrying as allowed) and return its ``data``."""
-    body: dict[str, Any] = {"query": document, "variables": _dump_models(variables or {})}
+    body: dict[str, Any] = {"query": document, "variables": variables or {}}
     if operation_name:
         body["operationName"] = operation_name
     request = build_request(
-        config,
         "POST",
         config.api_url,
-        content=_to_json(body, "the GraphQL variables"),
+        core_version=config.core_version,
+        attached_headers=config.headers,
+        content=to_json_bytes(body, "the GraphQL variables"),
         headers=headers,
         token=token,
     )
@@ -190,17 +113,17 @@ def rest_exchange(
 ) -> Exchange[Any]:
     """A REST call: GET sends ``params`` as the query string, POST as a JSON body."""
     url = rest_url(server or config.api_server, path)
-    if method == "GET":
-        request = build_request(config, method, url, params=params, headers=headers, token=token)
-    else:
-        request = build_request(
-            config,
-            method,
-            url,
-            content=to_json_bytes(dict(params or {}), "the POST parameters"),
-            headers=headers,
-            token=token,
-        )
+    content = None if method == "GET" else to_json_bytes(dict(params or {}), "the POST parameters")
+    request = build_request(
+        method,
+        url,
+        core_version=config.core_version,
+        attached_headers=config.headers,
+        content=content,
+        params=params if method == "GET" else None,
+        headers=headers,
+        token=token,
+    )
     return (
         yield from _send_with_retries(
             config,
