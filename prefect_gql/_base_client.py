@@ -8,30 +8,25 @@ in ``_async/`` (and generated into ``_sync/``).
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Mapping
 from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
-from pydantic import SecretStr
 
 from ._config.backend import Backend
+from ._config.credentials import choose_credentials
 from ._config.disk import (
-    load_api_token_settings,
     load_auth_table,
     save_api_token_settings,
     save_auth_table,
 )
 from ._constants import DEFAULT_CORE_VERSION, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, MAX_RESPONSE_BYTES
 from ._exceptions import ConfigurationError
-from ._http.auth import PrefectAuth, RequestHeaders, TokenState, check_credential
+from ._http.auth import PrefectAuth, RequestHeaders, TokenState
 from ._http.config import ClientConfig
 from ._http.retry import RetryPolicy
-from ._model.validation import valid_uuid
 
 __all__ = ["BaseClient"]
-
-logger = logging.getLogger("prefect_gql")
 
 
 def _timeout(value: float | httpx.Timeout | None, default: float | None) -> httpx.Timeout:
@@ -95,28 +90,19 @@ class BaseClient(Generic[HttpT]):
                 "auth_token": api_token,
             },
         )
-        server = settings.api_server
-        key = settings.cloud.api_key
-        token = settings.cloud.auth_token
-        tenant = settings.cloud.tenant_id
-        if key is not None and token is not None:
-            logger.warning("both an API key and an API token are configured; using the API key")
-            token = None
-        if key is None and token is None:
-            stored = load_auth_table(settings.home_dir, server)
-            if "api_key" in stored:
-                key = SecretStr(stored["api_key"])
-                tenant = tenant or stored.get("tenant_id")
-        if tenant is not None:
-            tenant = valid_uuid(tenant, "tenant_id")
-        check_credential(key, "api_key (argument, PREFECT__CLOUD__API_KEY or auth.toml)")
-        check_credential(token, "api_token (argument or PREFECT__CLOUD__AUTH_TOKEN)")
+        credentials = choose_credentials(settings)
         if max_retries is not None and max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
+        tokens = TokenState(
+            api_key=credentials.api_key,
+            api_token=credentials.api_token,
+            tenant_id=credentials.tenant_id,
+        )
+        tokens.login_pending = credentials.login_pending
         self._config = ClientConfig(
-            api_server=server,
+            api_server=settings.api_server,
             backend=settings.backend,
-            tokens=TokenState(api_key=key, api_token=token, tenant_id=tenant),
+            tokens=tokens,
             home_dir=settings.home_dir,
             core_version=core_version,
             retry=RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries),
@@ -126,15 +112,6 @@ class BaseClient(Generic[HttpT]):
             deadline=_positive_or_none(deadline, "deadline"),
             max_response_bytes=_positive(max_response_size, "max_response_size"),
         )
-        if key is None and token is None and settings.backend == "cloud":
-            stored_token, active_tenant = load_api_token_settings(
-                self._config.home_dir, self._config.api_server
-            )
-            if stored_token is not None:
-                check_credential(stored_token, f"the api_token saved for {server}")
-                self._config.tokens.api_token = stored_token
-                self._config.tokens.tenant_id = active_tenant
-                self._config.tokens.login_pending = active_tenant is not None
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http_client()
         self._auth = PrefectAuth(

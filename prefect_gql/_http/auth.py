@@ -31,7 +31,7 @@ from prefect_gql._generated.switch_tenant import SwitchTenant
 
 from .._exceptions import AuthenticationError, ConfigurationError, PrefectGQLError
 from .limits import bound_response
-from .requests import EXPLICIT_TOKEN_EXTENSION, build_request, credential_problem, to_json_bytes
+from .requests import EXPLICIT_TOKEN_EXTENSION, build_request, to_json_bytes
 from .responses import error_details, is_unauthenticated, parse_graphql_response
 
 if TYPE_CHECKING:
@@ -43,17 +43,9 @@ __all__ = [
     "RequestHeaders",
     "TenantTokens",
     "TokenState",
-    "check_credential",
 ]
 
 REFRESH_WINDOW = timedelta(seconds=30)
-
-
-def check_credential(secret: SecretStr | None, setting: str) -> None:
-    """Refuse, when configured, a credential no request could carry (naming the setting)."""
-    problem = credential_problem(secret.get_secret_value()) if secret is not None else None
-    if problem is not None:
-        raise ConfigurationError(f"{setting} is not a usable credential: {problem}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,29 +13,18 @@ import httpx
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError, to_json
 
+from .._config.credentials import credential_problem
 from .._exceptions import InvalidInputError
 
 __all__ = [
     "EXPLICIT_TOKEN_EXTENSION",
     "build_request",
-    "credential_problem",
     "rest_url",
     "to_json_bytes",
 ]
 
 EXPLICIT_TOKEN_EXTENSION = "prefect_gql.explicit_token"  # noqa: S105 - a key name, no secret
 """The credential a request was given for itself (``token=``), for the auth flow to send."""
-
-
-def credential_problem(value: str) -> str | None:
-    """Why ``value`` cannot be sent as a bearer token, or ``None`` (never quotes it)."""
-    if not value:
-        return "it is empty"
-    if any(char.isspace() for char in value):
-        return "it contains white space (a trailing newline or space from a file or paste?)"
-    if not all("!" <= char <= "~" for char in value):
-        return "it contains a character that is not printable ASCII"
-    return None
 
 
 def to_json_bytes(value: Any, what: str) -> bytes:
