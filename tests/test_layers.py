@@ -5,10 +5,20 @@ for type checkers and those inside functions: each is a dependency a reader foll
 from __future__ import annotations
 
 import ast
+import inspect
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
 
 import prefect_gql
+from prefect_gql import Client, Running
+
+from .conftest import FLOW_RUN_ID, ClientFactory, add_graphql
+from .test_client_methods import _flow_run_data
 
 PACKAGE_ROOT = Path(prefect_gql.__file__).parent
 
@@ -120,3 +130,49 @@ def test_the_graph_sees_type_only_and_function_level_imports() -> None:
     graph = import_graph()
     assert "prefect_gql._async.client" in graph["prefect_gql"]  # TYPE_CHECKING only
     assert "prefect_gql._model.flow" in graph["prefect_gql._async.projects"]  # in a function
+
+
+def our_modules_on_the_stack() -> list[str]:
+    """The modules of prefect_gql on the call stack, outermost first, one entry per run of
+    frames of one module."""
+    modules: list[str] = []
+    for frame in reversed(inspect.stack()[2:]):
+        path = Path(frame.filename)
+        if PACKAGE_ROOT in path.parents and (not modules or modules[-1] != module_name(path)):
+            modules.append(module_name(path))
+    return modules
+
+
+@pytest.mark.parametrize("method", ["get_flow_run_info", "set_flow_run_state"])
+async def test_a_call_reaches_httpx_through_at_most_five_modules_none_twice(
+    make_api: ClientFactory, httpx_mock: HTTPXMock, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """From the public method down to ``httpx``'s ``send``, a call reads top to bottom."""
+    stacks: list[list[str]] = []
+    for http_class in (httpx.Client, httpx.AsyncClient):
+        original = http_class.send
+
+        def recording(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            stacks.append(our_modules_on_the_stack())
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(http_class, "send", recording)
+    api = make_api()
+    if method == "get_flow_run_info":
+        add_graphql(httpx_mock, _flow_run_data({"type": "Running", "message": "go"}))
+        await api(Client.get_flow_run_info, FLOW_RUN_ID)
+    else:
+        add_graphql(
+            httpx_mock,
+            {
+                "set_flow_run_states": {
+                    "states": [{"id": FLOW_RUN_ID, "status": "SUCCESS", "message": None}]
+                }
+            },
+        )
+        await api(Client.set_flow_run_state, FLOW_RUN_ID, Running(), version=1)
+
+    (stack,) = stacks
+    assert stack[0].endswith(".flow_runs"), stack
+    assert len(stack) <= 5, stack
+    assert len(set(stack)) == len(stack), stack
