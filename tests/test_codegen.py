@@ -72,7 +72,7 @@ def test_the_sync_client_is_a_fresh_generation_of_the_async_one(regenerated: Pat
 
 def test_a_hand_edit_of_the_sync_client_is_reported(tmp_path: Path) -> None:
     project = copy_project(
-        tmp_path / "p", "codegen.toml", "schema", "queries", "codegen", "prefect_gql", "generated"
+        tmp_path / "p", "codegen.toml", "schema", "queries", "codegen", "prefect_gql"
     )
     edited = project / "prefect_gql" / "_sync" / "flow_runs.py"
     edited.write_text(edited.read_text().replace("def cancel_flow_run", "def cancel_run"))
