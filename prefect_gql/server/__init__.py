@@ -20,5 +20,14 @@ from ._auth import AuthConfig
 from ._registry import DEFAULT_TENANT_ID
 from ._runner import LocalServer, serve
 from ._schema import load_sdl
+from ._services import ServiceIntervals
 
-__all__ = ["DEFAULT_TENANT_ID", "AuthConfig", "LocalServer", "create_app", "load_sdl", "serve"]
+__all__ = [
+    "DEFAULT_TENANT_ID",
+    "AuthConfig",
+    "LocalServer",
+    "ServiceIntervals",
+    "create_app",
+    "load_sdl",
+    "serve",
+]

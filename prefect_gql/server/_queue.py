@@ -37,8 +37,8 @@ QUEUED_RUNS_RETURNED_LIMIT = 25
 SCHEDULED_STATES = ("Scheduled", "Paused", "Resume", "Retrying", "Queued")
 """Prefect 1.x's subclasses of ``Scheduled`` and ``Queued``: the states of a run that
 waits for its start time."""
-SUBMITTED_STATES = frozenset({"Submitted", "Queued"})
-"""States whose ``is_submitted()`` is true: an agent setting one has taken the run."""
+SUBMITTED_STATES = frozenset({"Submitted"})
+"""The state whose ``is_submitted()`` is true: an agent setting it has taken the run."""
 
 _LABELS_ALLOWED = """
     NOT EXISTS (SELECT 1 FROM json_each(coalesce(fr.labels, '[]'))

@@ -19,6 +19,7 @@ from ._context import RequestContext, context_of
 from ._errors import UnauthenticatedError, require
 from ._filters import apply_read_arguments
 from ._queue import submitted_by_agent
+from ._scheduler import Scheduler
 from ._store import Row
 
 __all__ = ["bindables"]
@@ -52,16 +53,26 @@ def _create_flow(ctx: RequestContext, input: Input, *, compressed: bool) -> Row:
     create = (
         ctx.registry.create_flow_from_compressed_string if compressed else ctx.registry.create_flow
     )
-    return _id(
-        create(
-            input["serialized_flow"],
-            project_id=input["project_id"],
-            version_group_id=input.get("version_group_id"),
-            set_schedule_active=input.get("set_schedule_active"),
-            description=input.get("description"),
-            idempotency_key=input.get("idempotency_key"),
-        )
+    flow_id = create(
+        input["serialized_flow"],
+        project_id=input["project_id"],
+        version_group_id=input.get("version_group_id"),
+        set_schedule_active=input.get("set_schedule_active"),
+        description=input.get("description"),
+        idempotency_key=input.get("idempotency_key"),
     )
+    Scheduler(ctx.store).schedule_flow_runs(flow_id)
+    return _id(flow_id)
+
+
+def _set_schedule_active(ctx: RequestContext, input: Input, active: bool) -> Row:
+    ctx.registry.set_schedule_active(input["flow_id"], active)
+    scheduler = Scheduler(ctx.store)
+    if active:
+        scheduler.schedule_flow_runs(input["flow_id"])
+    else:
+        scheduler.unschedule(input["flow_id"])
+    return _success(True)
 
 
 def _create_flow_run(ctx: RequestContext, input: Input) -> Row:
@@ -100,12 +111,8 @@ MUTATIONS: dict[str, Action] = {
     "register_edges": lambda ctx, i: _success(
         ctx.registry.register_edges(i["flow_id"], i["serialized_edges"])
     ),
-    "set_schedule_active": lambda ctx, i: _success(
-        ctx.registry.set_schedule_active(i["flow_id"], True)
-    ),
-    "set_schedule_inactive": lambda ctx, i: _success(
-        ctx.registry.set_schedule_active(i["flow_id"], False)
-    ),
+    "set_schedule_active": lambda ctx, i: _set_schedule_active(ctx, i, True),
+    "set_schedule_inactive": lambda ctx, i: _set_schedule_active(ctx, i, False),
     "create_flow_run": _create_flow_run,
     "set_flow_run_states": _set_states("flow_run"),
     "set_task_run_states": _set_states("task_run"),

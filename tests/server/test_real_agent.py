@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,25 @@ def test_a_local_agent_runs_a_registered_flow_to_success(
         agent = start_agent(processes)
         wait_for("finished flow run", lambda: finished_state(client, run_id), agent)
         assert_ran_the_flow(client, run_id)
+
+
+def test_a_scheduled_flow_gets_its_runs_and_an_agent_runs_one(
+    server: LocalServer, processes: Processes, flow_script: Path
+) -> None:
+    flow_id = register(processes, flow_script, "scheduled")
+    with Client(server.url, backend="server") as client:
+        scheduled = client.graphql(
+            "query($id: uuid!) { flow_run(where: {flow_id: {_eq: $id}}) "
+            "{ id auto_scheduled idempotency_key scheduled_start_time labels } }",
+            variables={"id": flow_id},
+        )["data"]["flow_run"]
+        assert len(scheduled) == 1
+        (run,) = scheduled
+        assert run["auto_scheduled"] is True
+        assert run["idempotency_key"].startswith("auto-scheduled:")
+        assert run["labels"] == [LABEL]
+        start = datetime.fromisoformat(run["scheduled_start_time"])
+        assert start - datetime.now(UTC) < timedelta(minutes=5)
+        agent = start_agent(processes)
+        wait_for("finished scheduled run", lambda: finished_state(client, run["id"]), agent)
+        assert_ran_the_flow(client, run["id"])
