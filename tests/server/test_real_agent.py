@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 
-from prefect_gql import Client
+from prefect_gql import Client, Running
 from prefect_gql.server import LocalServer
+from prefect_gql.server._services import HEARTBEAT_TIMEOUT
 
 pytestmark = pytest.mark.e2e
 
@@ -251,3 +252,22 @@ def test_a_scheduled_flow_gets_its_runs_and_an_agent_runs_one(
         agent = start_agent(processes)
         wait_for("finished scheduled run", lambda: finished_state(client, run["id"]), agent)
         assert_ran_the_flow(client, run["id"])
+
+
+def test_a_run_whose_heartbeat_stopped_is_rescheduled_by_lazarus_and_run_by_an_agent(
+    server: LocalServer, processes: Processes, flow_script: Path
+) -> None:
+    flow_id = register(processes, flow_script, "plain")
+    with Client(server.url, backend="server") as client:
+        run_id = client.create_flow_run(flow_id=flow_id)
+        client.set_flow_run_state(run_id, Running(message="a flow runner that then died"))
+        later = datetime.now(UTC) + HEARTBEAT_TIMEOUT + timedelta(minutes=1)
+        assert server.services.lazarus.run_once(later) == 1
+        rescheduled = client.graphql(
+            "query($id: uuid!) { flow_run_by_pk(id: $id) { state times_resurrected } }",
+            variables={"id": run_id},
+        )["data"]["flow_run_by_pk"]
+        assert rescheduled == {"state": "Scheduled", "times_resurrected": 1}
+        agent = start_agent(processes)
+        wait_for("finished resurrected run", lambda: finished_state(client, run_id), agent)
+        assert_ran_the_flow(client, run_id)
