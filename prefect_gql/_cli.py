@@ -33,7 +33,7 @@ from ._schema_tools import (
 
 __all__ = ["app", "main"]
 
-_SERVER_EXTRA = ("ariadne", "uvicorn", "starlette")
+_SERVER_EXTRA = ("ariadne", "uvicorn", "starlette", "croniter", "dateutil")
 _CONFIG_HELP = (
     "ariadne-codegen config (default: the nearest codegen.toml, or pyproject.toml with"
     " [tool.ariadne-codegen], from the cwd up)."
