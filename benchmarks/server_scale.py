@@ -699,7 +699,8 @@ def _agent_rows(figures: Figures) -> list[tuple[str, str, str]]:
          f" Scheduled and due; answers {figures.queue_runs} ids; "
          + _verdict(figures.queue_ms <= 5.0, "<= 5 ms")),
         ("get_runs_in_queue p50, labels no run has", f"{figures.queue_unmatched_ms:.2f} ms",
-         "the same poll from an agent whose label matches none of the due runs"),
+         "the same poll from an agent whose label matches none of the due runs (each poll"
+         " checks at most 1,000 due runs of each state)"),
     ]  # fmt: skip
     scheduler = figures.scheduler
     if scheduler is not None:

@@ -11,8 +11,9 @@ run's labels must all be among the agent's, and a run without labels goes only t
 an agent without labels.
 
 One deliberate difference: Prefect Server reads the first 75 ready runs and applies
-the labels afterwards, so an agent could be handed nothing while matching runs wait
-behind 75 others; here the labels are applied in the query, so it never is.
+the labels afterwards, so an agent is handed nothing while matching runs wait behind
+75 others; here the labels are applied to the first ``MAX_RUNS_SCANNED`` ready runs of
+each state, so it takes 1,000 due runs no agent matches to hide one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ._errors import APIError, require
 from ._store import Row, Store, normalize_timestamp, now_iso
 
 __all__ = [
+    "MAX_RUNS_SCANNED",
     "QUEUED_RUNS_RETURNED_LIMIT",
     "SCHEDULED_STATES",
     "SUBMITTED_STATES",
@@ -34,6 +36,9 @@ __all__ = [
 
 QUEUED_RUNS_RETURNED_LIMIT = 25
 """Prefect Server's ``queued_runs_returned_limit``."""
+MAX_RUNS_SCANNED = 1000
+"""Due runs of one state whose labels are checked per poll (Prefect Server checks 75
+in all): what one poll costs is bounded however many due runs no agent takes."""
 SCHEDULED_STATES = ("Scheduled", "Paused", "Resume", "Retrying", "Queued")
 """Prefect 1.x's subclasses of ``Scheduled`` and ``Queued``: the states of a run that
 waits for its start time."""
@@ -46,17 +51,22 @@ _LABELS_ALLOWED = """
     AND (:unlabeled_agent OR json_array_length(coalesce(fr.labels, '[]')) > 0)
 """
 _READY_IN_STATE = f"""
-    SELECT fr.id, fr.state_start_time FROM flow_run AS fr
-    WHERE fr.tenant_id = :tenant_id AND fr.state = :state
-      AND fr.state_start_time <= :before AND {_LABELS_ALLOWED}
-    ORDER BY fr.state_start_time LIMIT :limit
+    SELECT fr.id, fr.state_start_time FROM (
+        SELECT id, state_start_time, labels FROM flow_run
+        WHERE tenant_id = :tenant_id AND state = :state AND state_start_time <= :before
+        ORDER BY state_start_time LIMIT :scanned
+    ) AS fr
+    WHERE {_LABELS_ALLOWED} ORDER BY fr.state_start_time LIMIT :limit
 """
 _RUNNING_WITH_READY_TASK_RUN = f"""
-    SELECT fr.id, fr.state_start_time FROM flow_run AS fr
-    WHERE fr.tenant_id = :tenant_id AND fr.state = 'Running' AND {_LABELS_ALLOWED}
-      AND EXISTS (
-        SELECT 1 FROM task_run AS tr
-        WHERE tr.flow_run_id = fr.id AND tr.state = :state AND tr.state_start_time <= :before)
+    SELECT fr.id, fr.state_start_time FROM (
+        SELECT id, state_start_time, labels FROM flow_run AS run
+        WHERE tenant_id = :tenant_id AND state = 'Running' AND EXISTS (
+            SELECT 1 FROM task_run AS tr
+            WHERE tr.flow_run_id = run.id AND tr.state = :state AND tr.state_start_time <= :before)
+        LIMIT :scanned
+    ) AS fr
+    WHERE {_LABELS_ALLOWED}
     ORDER BY fr.state_start_time IS NULL, fr.state_start_time LIMIT :limit
 """
 
@@ -107,6 +117,7 @@ class AgentQueue:
             "labels": json.dumps(labels),
             "unlabeled_agent": not labels,
             "limit": QUEUED_RUNS_RETURNED_LIMIT,
+            "scanned": MAX_RUNS_SCANNED,
         }
         found: dict[str, str | None] = {}
         for query in (_READY_IN_STATE, _RUNNING_WITH_READY_TASK_RUN):

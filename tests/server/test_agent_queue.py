@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from prefect_gql.server import LocalServer
+from prefect_gql.server import LocalServer, _queue
 
 from .conftest import (
     SERIALIZED_FLOW,
@@ -115,6 +115,20 @@ def test_matching_runs_are_found_behind_many_that_do_not_match(
         run_at(gql, flow_id, minutes, ["elsewhere"])
     mine = run_at(gql, flow_id, 100, ["here"])
     assert queue(gql, tenant_id, labels=["here"]) == [mine]
+
+
+def test_each_poll_checks_the_labels_of_a_bounded_number_of_due_runs(
+    gql: GraphQL, tenant_id: str, flow_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_queue, "MAX_RUNS_SCANNED", 5)
+    for minutes in range(4):
+        run_at(gql, flow_id, minutes, ["elsewhere"])
+    first = run_at(gql, flow_id, 10, ["here"])
+    assert queue(gql, tenant_id, labels=["here"]) == [first]
+    for minutes in range(4, 6):
+        run_at(gql, flow_id, minutes, ["elsewhere"])
+    assert queue(gql, tenant_id, labels=["here"]) == []
+    assert len(queue(gql, tenant_id, labels=["elsewhere"])) == 5
 
 
 def test_a_running_run_with_a_task_run_to_retry_is_ready(
