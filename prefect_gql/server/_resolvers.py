@@ -61,7 +61,9 @@ def _create_flow(ctx: RequestContext, input: Input, *, compressed: bool) -> Row:
         description=input.get("description"),
         idempotency_key=input.get("idempotency_key"),
     )
-    Scheduler(ctx.store).schedule_flow_runs(flow_id)
+    scheduler = Scheduler(ctx.store)
+    scheduler.replace_older_versions(flow_id)
+    scheduler.schedule_flow_runs(flow_id)
     return _id(flow_id)
 
 

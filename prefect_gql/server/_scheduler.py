@@ -8,7 +8,8 @@ parameters and labels and an idempotency key ``auto-scheduled:<UTC start time>``
 (with a digest of the parameters and labels when the clock gives any), so a pass
 never schedules the same event twice. Events no later than the flow's latest
 auto-scheduled run are skipped. A registered flow and ``set_schedule_active`` are
-scheduled at once; the service repeats the pass for every flow.
+scheduled at once, and a new version's archived predecessors lose their waiting
+auto-scheduled runs; the service repeats the pass for every flow.
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ class Scheduler:
                 self.store.update("flow_run", run_id, {"auto_scheduled": True})
                 run_ids.append(run_id)
         return run_ids
+
+    def replace_older_versions(self, flow_id: str) -> int:
+        """A new version took over its version group: the archived versions' waiting
+        auto-scheduled runs are deleted (the new version schedules its own)."""
+        flow = self.store.get("flow", flow_id)
+        if flow is None:
+            return 0
+        older = self.store.rows("flow", version_group_id=flow["version_group_id"], archived=True)
+        return sum(self.unschedule(version["id"]) for version in older)
 
     def unschedule(self, flow_id: str) -> int:
         """Deletes the flow's auto-scheduled runs that are still Scheduled (a schedule

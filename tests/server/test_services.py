@@ -114,6 +114,16 @@ def test_clock_parameters_and_labels_reach_the_runs(
     assert len(runs(gql, flow_id)) == 10
 
 
+def test_a_new_version_replaces_the_runs_its_predecessor_scheduled(
+    gql: GraphQL, project_id: str
+) -> None:
+    first = register(gql, project_id, HOURLY, name="versioned")
+    manual = create_flow_run(gql, first)
+    second = register(gql, project_id, HOURLY, name="versioned")
+    assert [run["id"] for run in runs(gql, first)] == [manual]
+    assert len(runs(gql, second)) == 10
+
+
 SET_ACTIVE = mutation("set_schedule_active", "success")
 SET_INACTIVE = mutation("set_schedule_inactive", "success")
 
