@@ -271,3 +271,15 @@ def test_a_run_whose_heartbeat_stopped_is_rescheduled_by_lazarus_and_run_by_an_a
         agent = start_agent(processes)
         wait_for("finished resurrected run", lambda: finished_state(client, run_id), agent)
         assert_ran_the_flow(client, run_id)
+
+
+def test_prefect_run_watch_follows_a_run_an_agent_takes_to_success(
+    server: LocalServer, processes: Processes, flow_script: Path
+) -> None:
+    flow_id = register(processes, flow_script, "plain")
+    start_agent(processes)
+    output = processes.run(
+        "-m", "prefect", "run", "--id", flow_id, "--watch", timeout=FINAL_STATE_DEADLINE
+    )
+    assert "the total is 12" in output
+    assert output.rstrip().endswith("Flow run succeeded!"), output
