@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from datetime import UTC, datetime
 
 from ._runs import Runs
@@ -53,6 +54,8 @@ class Scheduler:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.stopping = threading.Event()
+        """Set, a pass in progress ends after the flow it is scheduling."""
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass over every active schedule: the number of runs it scheduled. Each
@@ -60,6 +63,8 @@ class Scheduler:
         at most."""
         scheduled = 0
         for (flow_id,) in self.store.read_sql(_ACTIVE_FLOWS, {}):
+            if self.stopping.is_set():
+                break
             scheduled += len(self.schedule_flow_runs(flow_id, now=now))
         return scheduled
 

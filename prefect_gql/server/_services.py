@@ -119,6 +119,8 @@ class Lazarus:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.stopping = threading.Event()
+        """Set, a pass in progress ends after the run it is handling."""
 
     def run_once(self, heartbeat_cutoff: datetime | None = None) -> int:
         """One pass; ``heartbeat_cutoff`` (default ``HEARTBEAT_TIMEOUT`` ago) is the
@@ -126,6 +128,8 @@ class Lazarus:
         rescheduled = 0
         stalled = self.store.read_sql(_STALLED_FLOW_RUNS, {"cutoff": _cutoff(heartbeat_cutoff)})
         for run_id, times_resurrected in stalled:
+            if self.stopping.is_set():
+                break
             with self.store.transaction():
                 if times_resurrected < RESURRECTION_ATTEMPT_LIMIT:
                     self._reschedule(run_id, times_resurrected)
@@ -160,6 +164,8 @@ class ZombieKiller:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.stopping = threading.Event()
+        """Set, a pass in progress ends after the run it is handling."""
 
     def run_once(self, heartbeat_cutoff: datetime | None = None) -> int:
         """One pass: zombie task runs, then Cancelling flow runs. Returns how many runs
@@ -170,7 +176,11 @@ class ZombieKiller:
     def _reap_task_runs(self, cutoff: str) -> int:
         zombies = self.store.read_sql(_ZOMBIE_TASK_RUNS, {"cutoff": cutoff})
         runs = Runs(self.store)
+        handled = 0
         for task_run_id, flow_run_id, flow_run_state, max_retries, retry_delay, retries in zombies:
+            if self.stopping.is_set():
+                break
+            handled += 1
             with self.store.transaction():
                 if flow_run_state == "Running" and retries < (max_retries or 0):
                     message = (
@@ -194,18 +204,22 @@ class ZombieKiller:
                 _write_log(
                     self.store, flow_run_id, task_run_id, f"{self.logger_name}.TaskRun", message
                 )
-        return len(zombies)
+        return handled
 
     def _reap_cancelling_flow_runs(self, cutoff: str) -> int:
         zombies = self.store.read_sql(_ZOMBIE_CANCELLING_FLOW_RUNS, {"cutoff": cutoff})
         message = "No heartbeat detected from the flow run; marking the run as failed."
+        handled = 0
         for (flow_run_id,) in zombies:
+            if self.stopping.is_set():
+                break
             with self.store.transaction():
                 Runs(self.store).set_state(
                     "flow_run", flow_run_id, _state("Failed", message), version=None
                 )
                 _write_log(self.store, flow_run_id, None, f"{self.logger_name}.FlowRun", message)
-        return len(zombies)
+            handled += 1
+        return handled
 
 
 def _json_value(text: Any) -> Any:
@@ -262,6 +276,8 @@ class Services:
         self.lazarus = Lazarus(store)
         self.zombie_killer = ZombieKiller(store)
         self._stopping = threading.Event()
+        for service in (self.scheduler, self.lazarus, self.zombie_killer):
+            service.stopping = self._stopping
         self._threads: list[threading.Thread] = []
 
     def passes(self) -> dict[str, Callable[[], int]]:

@@ -310,3 +310,17 @@ def test_the_services_run_in_the_background_on_their_intervals(
             assert len(runs(local, flow_id)) == 10
         finally:
             local.close()
+
+
+def test_a_service_that_is_stopping_ends_its_pass(
+    server: LocalServer, gql: GraphQL, project_id: str
+) -> None:
+    flow_id = register(gql, project_id, None)
+    server._api.store.update(
+        "flow", flow_id, {"is_schedule_active": True, "schedule": serialized(HOURLY)}
+    )
+    scheduler = server.services.scheduler
+    scheduler.stopping.set()
+    assert scheduler.run_once() == 0
+    scheduler.stopping.clear()
+    assert scheduler.run_once() == 10
