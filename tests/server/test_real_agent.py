@@ -192,6 +192,16 @@ def finished_state(client: Client, run_id: str) -> str | None:
     return state if state in FINISHED else None
 
 
+def run_log_messages(client: Client, run_id: str) -> list[str]:
+    return [
+        line["message"]
+        for line in client.graphql(
+            "query($id: uuid!) { log(where: {flow_run_id: {_eq: $id}}) { message } }",
+            variables={"id": run_id},
+        )["data"]["log"]
+    ]
+
+
 def assert_ran_the_flow(client: Client, run_id: str) -> None:
     info = client.get_flow_run_info(run_id)
     assert info.state.type == "Success", info.state
@@ -206,14 +216,12 @@ def assert_ran_the_flow(client: Client, run_id: str) -> None:
     assert all(tr["state"] in {"Success", "Mapped"} for trs in by_task.values() for tr in trs)
     (total,) = by_task["total"]
     assert total["serialized_state"]["_result"]["location"] == "12"
-    messages = [
-        line["message"]
-        for line in client.graphql(
-            "query($id: uuid!) { log(where: {flow_run_id: {_eq: $id}}) { message } }",
-            variables={"id": run_id},
-        )["data"]["log"]
-    ]
-    assert "the total is 12" in messages
+    # A flow run's logs are sent in batches, the last ones as its process exits: they
+    # may land after its final state.
+    deadline = time.monotonic() + FINAL_STATE_DEADLINE
+    while "the total is 12" not in (messages := run_log_messages(client, run_id)):
+        assert time.monotonic() < deadline, messages
+        time.sleep(0.5)
     runs = client.graphql(
         "query($id: uuid!) { flow_run_by_pk(id: $id) { agent { name type last_queried } } }",
         variables={"id": run_id},
