@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from prefect_gql.server import LocalServer, _queue
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, ServiceIntervals, _queue
 
 from .conftest import (
     SERIALIZED_FLOW,
@@ -229,3 +229,36 @@ def test_a_submitted_state_from_an_agent_records_the_agent_on_the_run(
         headers={"X-PREFECT-AGENT-ID": str(uuid.uuid4())},
     )
     assert agent(gql, agent_id)["flow_runs"] == [{"id": submitted}]
+
+
+def test_in_token_mode_an_agent_sees_and_touches_only_its_own_tenant() -> None:
+    with LocalServer(auth=AuthConfig(), services=ServiceIntervals.off()) as token_server:
+        other_tenant = "00000000-0000-4000-8000-00000000000b"
+        mine = GraphQL(
+            token_server.url, {"Authorization": f"Bearer {token_server.issue_api_key()}"}
+        )
+        theirs = GraphQL(
+            token_server.url,
+            {"Authorization": f"Bearer {token_server.issue_api_key(other_tenant)}"},
+        )
+        try:
+            project_id = create_project(theirs, "theirs", other_tenant)
+            their_flow = create_flow(theirs, project_id, {**SERIALIZED_FLOW, "run_config": None})
+            their_run = run_at(theirs, their_flow, 1)
+            their_agent = register(theirs, other_tenant)
+            assert queue(theirs, other_tenant) == [their_run]
+            assert queue(mine, other_tenant) == []
+            assert queue(mine, DEFAULT_TENANT_ID) == []
+            before = agent(theirs, their_agent)["last_queried"]
+            queue(mine, DEFAULT_TENANT_ID, headers={"X-PREFECT-AGENT-ID": their_agent})
+            assert agent(theirs, their_agent)["last_queried"] == before
+            my_flow = create_flow(mine, create_project(mine, "mine"), SERIALIZED_FLOW)
+            my_run = run_at(mine, my_flow, 1, ["local"])
+            from_their_agent = {"X-PREFECT-AGENT-ID": their_agent}
+            move(mine, "flow_run", my_run, {"type": "Submitted"}, headers=from_their_agent)
+            assert mine.data(f'{{ flow_run_by_pk(id: "{my_run}") {{ agent_id }} }}') == {
+                "flow_run_by_pk": {"agent_id": None}
+            }
+        finally:
+            mine.close()
+            theirs.close()
