@@ -31,6 +31,8 @@ pytestmark = pytest.mark.e2e
 
 LABEL = "prefect-gql-real-agent"
 FINAL_STATE_DEADLINE = 300.0
+PREFECT_GQL = "from prefect_gql._console import main; main()"
+"""``prefect-gql`` as its console script runs it."""
 FLOW_SCRIPT = """
 import sys
 from datetime import datetime, timedelta, timezone
@@ -291,3 +293,21 @@ def test_prefect_run_watch_follows_a_run_an_agent_takes_to_success(
     )
     assert "the total is 12" in output
     assert output.rstrip().endswith("Flow run succeeded!"), output
+
+
+def test_prefect_gql_run_watch_and_wait_for_flow_run_reach_success_when_an_agent_runs(
+    server: LocalServer, processes: Processes, flow_script: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Client, "_sleep", staticmethod(time.sleep))  # polls wait for real here
+    flow_id = register(processes, flow_script, "plain")
+    start_agent(processes)
+    output = processes.run(
+        "-c", PREFECT_GQL, "run", flow_id, "--watch", timeout=FINAL_STATE_DEADLINE
+    )
+    run_id = output.splitlines()[0]
+    assert output.rstrip().endswith(f"flow run {run_id} finished: Success"), output
+    with Client(server.url, backend="server") as client:
+        second = client.create_flow_run(flow_id=flow_id)
+        view = client.wait_for_flow_run(second, timeout=FINAL_STATE_DEADLINE)
+        assert view.state.type == "Success"
+        assert_ran_the_flow(client, second)
