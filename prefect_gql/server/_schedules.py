@@ -82,20 +82,12 @@ def _round_trips(moment: datetime) -> bool:
 
 
 def _add(moment: datetime, delta: timedelta) -> datetime:
-    """``pendulum_instance + delta``: days on the wall clock, and if there are none,
-    an absolute step."""
+    """pendulum's ``moment + delta`` (and ``add(days=..., seconds=...)``): with whole
+    days, the step is taken on the wall clock; without, it is absolute."""
     if delta.days:
         naive = moment.replace(tzinfo=None) + delta
         return _localize(naive, moment.tzinfo)
     return (moment.astimezone(UTC) + delta).astimezone(moment.tzinfo)
-
-
-def _add_days_then_seconds(moment: datetime, days: int, seconds: float) -> datetime:
-    """pendulum's ``add(days=..., seconds=...)``."""
-    step = timedelta(days=days, seconds=seconds)
-    if days:
-        return _localize(moment.replace(tzinfo=None) + step, moment.tzinfo)
-    return (moment.astimezone(UTC) + step).astimezone(moment.tzinfo)
 
 
 # -- reading serialized values ----------------------------------------------------------
@@ -198,9 +190,7 @@ class IntervalClock(Clock):
             skip = int(skip + 1)
         offset = self.interval * skip
         while True:
-            days = offset.days
-            seconds = offset.total_seconds() - days * 24 * 60 * 60
-            next_date = _add_days_then_seconds(start, days, seconds)
+            next_date = _add(start, offset)
             if next_date < after:
                 offset += self.interval
                 continue
