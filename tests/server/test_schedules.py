@@ -122,6 +122,11 @@ def test_daylight_saving_changes(zone: str) -> None:
 moments = st.datetimes(
     min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
 )
+pytz_moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2036, 12, 1), timezones=st.just(UTC)
+)
+"""Prefect's cron clocks go through pytz, whose zone tables stop at 2037 (no daylight
+saving after it): later dates would test pytz's limit, not the schedule."""
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -146,9 +151,9 @@ def test_interval_clocks_match_prefect(
     hour=st.sampled_from(["*", "0", "2", "9-17", "*/6"]),
     day=st.sampled_from(["*", "1", "15,31"]),
     weekday=st.sampled_from(["*", "1-5", "0"]),
-    start=st.none() | moments,
+    start=st.none() | pytz_moments,
     zone=st.sampled_from(ZONES),
-    after=moments,
+    after=pytz_moments,
 )
 def test_cron_clocks_match_prefect(
     minute: str,
