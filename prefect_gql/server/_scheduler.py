@@ -18,19 +18,27 @@ import hashlib
 import json
 import logging
 import threading
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ._runs import Runs
+from ._runs import CREATED_TASK_RUN_STATE, SCHEDULED_STATE, default_labels, state_columns
 from ._schedules import ClockEvent, ScheduleError, parse_schedule
-from ._store import Store, normalize_timestamp
+from ._store import Row, Store, new_id, normalize_timestamp, now_iso
 
 __all__ = ["MAX_SCHEDULED_RUNS", "Scheduler", "idempotency_key"]
 
 MAX_SCHEDULED_RUNS = 10
 """Runs scheduled ahead per flow (Prefect Server's ``max_runs`` default)."""
+MAX_TRANSACTION_SECONDS = 0.02
+"""A pass commits at least this often (a commit per flow would cost more than the flow)."""
 _ACTIVE_FLOWS = "SELECT id FROM flow WHERE is_schedule_active = 1 AND archived = 0 ORDER BY seq"
 _LATEST_AUTO_SCHEDULED = (
     "SELECT max(scheduled_start_time) FROM flow_run WHERE flow_id = :flow_id AND auto_scheduled = 1"
+)
+_EXISTING_KEYS = (
+    "SELECT idempotency_key, id FROM flow_run"
+    " WHERE flow_id = :flow_id AND idempotency_key IN ({marks})"
 )
 _log = logging.getLogger("prefect_gql.server.scheduler")
 
@@ -49,6 +57,105 @@ def idempotency_key(event: ClockEvent) -> str:
     return f"auto-scheduled:{start}:{digest.hexdigest()}"
 
 
+class _ScheduledRuns:
+    """The runs of one flow's events, made as ``Runs.create_flow_run`` makes a run
+    (parameters, labels, run config, task runs, the Scheduled state) but written in
+    one statement per table: a pass over many new schedules stays short."""
+
+    def __init__(self, store: Store, flow: Row, group: Row) -> None:
+        self.store = store
+        self.flow = flow
+        self.group = group
+
+    def create(self, events: list[ClockEvent]) -> list[str]:
+        keyed = [(event, idempotency_key(event)) for event in events]
+        existing = self._existing({key for _, key in keyed})
+        run_ids: list[str] = []
+        runs: list[Row] = []
+        for event, key in keyed:
+            if key in existing:
+                run_ids.append(existing[key])
+                continue
+            run = self._run(event, key)
+            if run is not None:
+                runs.append(run)
+                run_ids.append(run["id"])
+        if runs:
+            self._insert(runs)
+        return run_ids
+
+    def _existing(self, keys: set[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        names = {f"k{index}": key for index, key in enumerate(sorted(keys))}
+        marks = ", ".join(f":{name}" for name in names)
+        found = self.store.read_sql(
+            _EXISTING_KEYS.format(marks=marks), {"flow_id": self.flow["id"], **names}
+        )
+        return dict(found)
+
+    def _run(self, event: ClockEvent, key: str) -> Row | None:
+        flow, group = self.flow, self.group
+        declared = [p for p in flow["parameters"] if isinstance(p, Mapping) and "name" in p]
+        parameters = {
+            **{p["name"]: p.get("default") for p in declared if not p.get("required")},
+            **(group.get("default_parameters") or {}),
+            **event.parameter_defaults,
+        }
+        missing = sorted(
+            p["name"] for p in declared if p.get("required") and p["name"] not in parameters
+        )
+        if missing:
+            _log.error("flow %s: a scheduled run lacks the parameters %s", flow["id"], missing)
+            return None
+        run_config = group.get("run_config") or flow["run_config"]
+        labels = event.labels
+        if labels is None:
+            labels = default_labels(group, flow, run_config)
+        start = normalize_timestamp(event.start_time)
+        state = {**SCHEDULED_STATE, "start_time": start}
+        return {
+            "id": new_id(),
+            "tenant_id": flow["tenant_id"],
+            "flow_id": flow["id"],
+            "name": f"{flow['name']}-{new_id()[:8]}",
+            "parameters": parameters,
+            "context": {},
+            "labels": sorted(labels),
+            "run_config": run_config,
+            "scheduled_start_time": start,
+            "idempotency_key": key,
+            "auto_scheduled": True,
+            "version": 1,
+            **state_columns(state, now_iso()),
+        }
+
+    def _insert(self, runs: list[Row]) -> None:
+        tasks = self.store.rows("task", flow_id=self.flow["id"])
+        pending = state_columns(CREATED_TASK_RUN_STATE, now_iso())
+        self.store.insert_many("flow_run", runs)
+        self.store.insert_many(
+            "task_run",
+            [
+                {"tenant_id": run["tenant_id"], "flow_run_id": run["id"], "task_id": task["id"],
+                 "map_index": -1, "cache_key": task["cache_key"], **pending}
+                for run in runs
+                for task in tasks
+            ],
+        )  # fmt: skip
+        self.store.insert_many(
+            "flow_run_state",
+            [
+                {"flow_run_id": run["id"], "tenant_id": run["tenant_id"], "version": 1,
+                 "timestamp": run["state_timestamp"], "state": run["state"],
+                 "message": run["state_message"], "result": run["state_result"],
+                 "start_time": run["state_start_time"],
+                 "serialized_state": run["serialized_state"]}
+                for run in runs
+            ],
+        )  # fmt: skip
+
+
 class Scheduler:
     """Schedules the runs of the flows this store sees."""
 
@@ -58,14 +165,22 @@ class Scheduler:
         """Set, a pass in progress ends after the flow it is scheduling."""
 
     def run_once(self, now: datetime | None = None) -> int:
-        """One pass over every active schedule: the number of runs it scheduled. Each
-        flow is scheduled in a transaction of its own, so requests wait for one flow
-        at most."""
+        """One pass over every active schedule: the number of runs it scheduled. Flows
+        are scheduled in transactions of at most ``MAX_TRANSACTION_SECONDS`` each, so a
+        request that writes waits that long at most."""
+        flow_ids = [flow_id for (flow_id,) in self.store.read_sql(_ACTIVE_FLOWS, {})]
         scheduled = 0
-        for (flow_id,) in self.store.read_sql(_ACTIVE_FLOWS, {}):
-            if self.stopping.is_set():
-                break
-            scheduled += len(self.schedule_flow_runs(flow_id, now=now))
+        position = 0
+        while position < len(flow_ids) and not self.stopping.is_set():
+            began = time.monotonic()
+            with self.store.transaction():
+                while (
+                    position < len(flow_ids)
+                    and time.monotonic() - began < MAX_TRANSACTION_SECONDS
+                    and not self.stopping.is_set()
+                ):
+                    scheduled += len(self.schedule_flow_runs(flow_ids[position], now=now))
+                    position += 1
         return scheduled
 
     def schedule_flow_runs(
@@ -89,23 +204,14 @@ class Scheduler:
                 return []
             ((latest,),) = self.store.read_sql(_LATEST_AUTO_SCHEDULED, {"flow_id": flow_id})
             last_scheduled = latest or normalize_timestamp(current)
-            runs = Runs(self.store)
-            run_ids = []
-            for event in schedule.next(max_runs, now=current):
-                start = normalize_timestamp(event.start_time)
-                plain = not event.parameter_defaults and event.labels is None
-                if plain and start <= last_scheduled:
-                    continue
-                run_id = runs.create_flow_run(
-                    flow_id=flow_id,
-                    scheduled_start_time=start,
-                    parameters=dict(event.parameter_defaults),
-                    labels=event.labels,
-                    idempotency_key=idempotency_key(event),
-                )
-                self.store.update("flow_run", run_id, {"auto_scheduled": True})
-                run_ids.append(run_id)
-        return run_ids
+            due = [
+                event
+                for event in schedule.next(max_runs, now=current)
+                if event.parameter_defaults
+                or event.labels is not None
+                or normalize_timestamp(event.start_time) > last_scheduled
+            ]
+            return _ScheduledRuns(self.store, flow, group).create(due)
 
     def replace_older_versions(self, flow_id: str) -> int:
         """A new version took over its version group: the archived versions' waiting

@@ -324,3 +324,35 @@ def test_a_service_that_is_stopping_ends_its_pass(
     assert scheduler.run_once() == 0
     scheduler.stopping.clear()
     assert scheduler.run_once() == 10
+
+
+RUN_COLUMNS = """query($id: uuid!) { flow_run_by_pk(id: $id) {
+    tenant_id flow_id parameters context labels run_config scheduled_start_time version
+    state state_message state_start_time state_result serialized_state heartbeat
+    start_time end_time agent_id times_resurrected
+    states { version state message start_time result serialized_state tenant_id }
+    task_runs(order_by: {task: {slug: asc}}) { tenant_id task_id map_index version state
+        state_message state_start_time serialized_state cache_key heartbeat }
+} }"""
+
+
+def test_a_scheduled_run_is_made_as_create_flow_run_makes_one(
+    server: LocalServer, gql: GraphQL, project_id: str
+) -> None:
+    clock = CronClock("0 6 * * *", parameter_defaults={"day": "sunday"}, labels=["eu"])
+    flow_id = register(gql, project_id, Schedule(clocks=[clock]))
+    scheduled = runs(gql, flow_id)[0]
+    created = create_flow_run(
+        gql,
+        flow_id,
+        parameters={"day": "sunday"},
+        labels=["eu"],
+        scheduled_start_time=scheduled["scheduled_start_time"],
+    )
+    by_scheduler = gql.data(RUN_COLUMNS, {"id": scheduled["id"]})["flow_run_by_pk"]
+    by_mutation = gql.data(RUN_COLUMNS, {"id": created})["flow_run_by_pk"]
+    assert by_scheduler == by_mutation
+    unlabeled = register(gql, project_id, HOURLY, name="unlabeled")
+    create_flow_run(gql, unlabeled)
+    assert {tuple(run["labels"]) for run in runs(gql, unlabeled)} == {("local",)}
+    assert len(runs(gql, unlabeled)) == 11
