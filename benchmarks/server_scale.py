@@ -561,15 +561,32 @@ HOURLY_SCHEDULE = {
 
 
 @dataclass
+class Slowest:
+    """The slowest calls another client made while a pass ran."""
+
+    health_ms: float = 0.0
+    read_ms: float = 0.0
+    heartbeat_ms: float = 0.0
+    calls: int = 0
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.health_ms, self.read_ms, self.heartbeat_ms)
+
+    def add(self, kind: str, seconds: float) -> None:
+        field = f"{kind}_ms"
+        setattr(self, field, max(getattr(self, field), seconds * 1000))
+        self.calls += 1
+
+
+@dataclass
 class SchedulerFigures:
     schedules: int
     first_pass_s: float
     first_pass_runs: int
     steady_pass_s: float
-    worst_health_ms: float
-    worst_flow_runner_ms: float
-    health_calls: int
-    flow_runner_calls: int
+    during_first: Slowest
+    during_steady: Slowest
 
 
 def measure_queue(http: httpx.Client, url: str, sizes: Sizes, figures: Figures) -> None:
@@ -628,10 +645,8 @@ def measure_scheduler(db: str, sizes: Sizes) -> SchedulerFigures:
     )
     try:
         _wait_healthy(base)
-        assert process.stdin is not None
-        assert process.stdout is not None
-        health: list[float] = []
-        runner: list[float] = []
+        phases = {"first": Slowest(), "steady": Slowest(), "between": Slowest()}
+        phase = ["between"]
         stop, warm = threading.Event(), threading.Event()
 
         def timed_calls() -> None:
@@ -644,21 +659,29 @@ def measure_scheduler(db: str, sizes: Sizes) -> SchedulerFigures:
                 while not stop.is_set():
                     began = time.perf_counter()
                     http.get(f"{base}/health").raise_for_status()
-                    health.append(time.perf_counter() - began)
+                    phases[phase[0]].add("health", time.perf_counter() - began)
+                    query, variables = _flow_runner_request(next(calls), run_id)
                     began = time.perf_counter()
-                    _post(http, f"{base}/graphql", *_flow_runner_request(next(calls), run_id))
-                    runner.append(time.perf_counter() - began)
+                    _post(http, f"{base}/graphql", query, variables)
+                    kind = "heartbeat" if query is HEARTBEAT else "read"
+                    phases[phase[0]].add(kind, time.perf_counter() - began)
+
+        def run_pass(name: str) -> list[str]:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            phase[0] = name
+            process.stdin.write("\n")
+            process.stdin.flush()
+            answer = process.stdout.readline().split()
+            phase[0] = "between"
+            return answer
 
         caller = threading.Thread(target=timed_calls)
         caller.start()
         warm.wait(STARTUP_TIMEOUT)
         try:
-            process.stdin.write("\n")
-            process.stdin.flush()
-            first_runs, first_s = process.stdout.readline().split()
-            process.stdin.write("\n")
-            process.stdin.flush()
-            _, steady_s = process.stdout.readline().split()
+            first_runs, first_s = run_pass("first")
+            _, steady_s = run_pass("steady")
         finally:
             stop.set()
             caller.join()
@@ -670,10 +693,8 @@ def measure_scheduler(db: str, sizes: Sizes) -> SchedulerFigures:
         first_pass_s=float(first_s),
         first_pass_runs=int(first_runs),
         steady_pass_s=float(steady_s),
-        worst_health_ms=max(health, default=0.0) * 1000,
-        worst_flow_runner_ms=max(runner, default=0.0) * 1000,
-        health_calls=len(health),
-        flow_runner_calls=len(runner),
+        during_first=phases["first"],
+        during_steady=phases["steady"],
     )
 
 
@@ -707,23 +728,25 @@ def _agent_rows(figures: Figures) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
     scheduler = figures.scheduler
     if scheduler is not None:
-        worst = max(scheduler.worst_health_ms, scheduler.worst_flow_runner_ms)
+        first, steady = scheduler.during_first, scheduler.during_steady
         rows += [
             (f"scheduler pass, {scheduler.schedules:,} active schedules",
              f"{scheduler.steady_pass_s:.2f} s",
              "in the server process, every schedule's next 10 runs already scheduled; "
              + _verdict(scheduler.steady_pass_s <= 2.0, "<= 2 s")),
+            ("slowest call from another client during that pass", f"{steady.worst_ms:.1f} ms",
+             f"/health {steady.health_ms:.1f} ms, get_flow_run_info {steady.read_ms:.1f} ms,"
+             f" update_flow_run_heartbeat {steady.heartbeat_ms:.1f} ms ({steady.calls} calls"
+             " back to back); " + _verdict(steady.worst_ms <= 100.0, "<= 100 ms")),
             (f"first scheduler pass, {scheduler.schedules:,} active schedules",
              f"{scheduler.first_pass_s:.2f} s",
              f"the same pass on flows with no runs yet: creates {scheduler.first_pass_runs:,}"
              " runs with their task runs (a flow registered through the API is scheduled at"
-             " once instead)"),
-            ("slowest /health and flow-runner call during the passes",
-             f"{scheduler.worst_health_ms:.1f} ms / {scheduler.worst_flow_runner_ms:.1f} ms",
-             f"{scheduler.health_calls:,} /health and {scheduler.flow_runner_calls:,}"
-             " flow-runner calls (get_flow_run_info and update_flow_run_heartbeat in turn)"
-             " back to back from another client; "
-             + _verdict(worst <= 100.0, "<= 100 ms")),
+             " once instead); " + _verdict(scheduler.first_pass_s <= 2.0, "<= 2 s")),
+            ("slowest call from another client during the first pass", f"{first.worst_ms:.1f} ms",
+             f"/health {first.health_ms:.1f} ms, get_flow_run_info {first.read_ms:.1f} ms,"
+             f" update_flow_run_heartbeat {first.heartbeat_ms:.1f} ms ({first.calls} calls"
+             " back to back); " + _verdict(first.worst_ms <= 100.0, "<= 100 ms")),
         ]  # fmt: skip
     return rows
 

@@ -32,6 +32,9 @@ MAX_SCHEDULED_RUNS = 10
 """Runs scheduled ahead per flow (Prefect Server's ``max_runs`` default)."""
 MAX_TRANSACTION_SECONDS = 0.02
 """A pass commits at least this often (a commit per flow would cost more than the flow)."""
+PAUSE_BETWEEN_TRANSACTIONS = 0.01
+"""After each commit the pass steps aside, so requests waiting to write get the writer
+(a lock is not fair: without the pause the pass could take it back at once)."""
 _ACTIVE_FLOWS = "SELECT id FROM flow WHERE is_schedule_active = 1 AND archived = 0 ORDER BY seq"
 _LATEST_AUTO_SCHEDULED = (
     "SELECT max(scheduled_start_time) FROM flow_run WHERE flow_id = :flow_id AND auto_scheduled = 1"
@@ -166,8 +169,8 @@ class Scheduler:
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass over every active schedule: the number of runs it scheduled. Flows
-        are scheduled in transactions of at most ``MAX_TRANSACTION_SECONDS`` each, so a
-        request that writes waits that long at most."""
+        are scheduled in transactions of about ``MAX_TRANSACTION_SECONDS`` each, with a
+        pause between them, so a request that writes waits about that long at most."""
         flow_ids = [flow_id for (flow_id,) in self.store.read_sql(_ACTIVE_FLOWS, {})]
         scheduled = 0
         position = 0
@@ -181,6 +184,7 @@ class Scheduler:
                 ):
                     scheduled += len(self.schedule_flow_runs(flow_ids[position], now=now))
                     position += 1
+            time.sleep(PAUSE_BETWEEN_TRANSACTIONS)
         return scheduled
 
     def schedule_flow_runs(
