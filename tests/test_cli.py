@@ -16,10 +16,11 @@ from click.testing import CliRunner, Result
 from graphql import build_schema, introspection_from_schema
 from pytest_httpx import HTTPXMock
 
-from prefect_gql import _cli, _console, schema_path
+from prefect_gql import schema_path
 from prefect_gql._bundled import library_queries_path
-from prefect_gql._cli import app
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
+from prefect_gql.cli import _app as _cli, _console
+from prefect_gql.cli._app import app
 
 from .conftest import copy_project
 
@@ -64,7 +65,7 @@ def test_main_is_the_prefect_gql_entry_point(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    assert pyproject["project"]["scripts"] == {"prefect-gql": "prefect_gql._console:main"}
+    assert pyproject["project"]["scripts"] == {"prefect-gql": "prefect_gql.cli:main"}
     monkeypatch.setattr(sys, "argv", ["prefect-gql", "-h"])
     with pytest.raises(SystemExit) as exited:
         _console.main()

@@ -50,7 +50,7 @@ def env(server: LocalServer) -> dict[str, str]:
     }
 
 
-CLI = [sys.executable, "-c", "from prefect_gql._console import main; main()"]
+CLI = [sys.executable, "-c", "from prefect_gql.cli import main; main()"]
 
 
 def cli(
@@ -90,7 +90,7 @@ def test_importing_the_library_and_the_cli_never_loads_rich() -> None:
         " stub = types.ModuleType('httpx._main'); stub.main = lambda: None;"
         " sys.modules['httpx._main'] = stub;"
         " import prefect_gql; prefect_gql.Client; prefect_gql.AsyncClient;"
-        " import prefect_gql._cli;"
+        " import prefect_gql.cli._app;"
         " loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'rich');"
         " assert not loaded, loaded"
     )

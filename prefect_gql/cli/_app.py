@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
-from ._bundled import library_queries_path, schema_path
-from ._codegen import (
+from prefect_gql import schema_path
+
+from .._bundled import library_queries_path
+from .._codegen import (
     CodegenError,
     check_fresh,
     find_config,
@@ -21,7 +23,7 @@ from ._codegen import (
     package_dir,
     sources,
 )
-from ._schema_tools import (
+from .._schema_tools import (
     SchemaToolError,
     diff_schemas,
     load_schema,
@@ -59,10 +61,10 @@ def app() -> None:
 def server(host: str, port: int, db: str) -> None:
     """Run the embedded local Prefect API server (a stand-in for development and tests)."""
     try:
-        from .server import serve  # noqa: PLC0415 - optional extra, imported on use
+        from prefect_gql.server import serve  # noqa: PLC0415 - optional extra, imported on use
     except ImportError as err:
         missing = (err.name or "").partition(".")[0]
-        if err.name == f"{__package__}.server":
+        if err.name == "prefect_gql.server":
             raise click.ClickException(
                 "the local server is not part of this installation of prefect-gql"
             ) from err
@@ -245,7 +247,7 @@ def check(config: Path | None) -> None:
     click.echo(f"queries valid; {package.name} is fresh")
 
 
-from . import _cli_runs  # noqa: E402, F401 - registers flow-runs, logs, run, query, auth
+from . import _runs  # noqa: E402, F401 - registers flow-runs, logs, run, query, auth
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """``prefect-gql`` commands for people following runs: list, describe, logs, run, query, auth.
 
-Registered on ``_cli.app`` when ``_cli`` imports this module. The server and credentials
+Registered on ``_app.app`` when ``_app`` imports this module. The server and credentials
 come from the same settings as ``Client`` (``PREFECT__*`` variables, ``~/.prefect``),
 ``--api`` overrides the server. rich (tables, the progress line) is imported inside the
 commands that print with it, so ``import prefect_gql`` and the other commands never load
@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._cli import app
-from ._exceptions import InvalidInputError, PrefectGQLError
-from ._validation import valid_uuid
-from ._version import __version__
+from prefect_gql import InvalidInputError, PrefectGQLError, __version__
+from prefect_gql._validation import valid_uuid
+
+from ._app import app
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._views import FlowRunSummary, LogLine, TaskRunView
+    from prefect_gql import Client, FlowRunSummary, LogLine, TaskRunView
 
 __all__ = ["app"]
 
@@ -56,7 +55,7 @@ app.params.append(
 @contextmanager
 def _client(api: str | None, **options: Any) -> Iterator[Client]:
     """A ``Client`` from the usual settings; its errors become one ``Error:`` line."""
-    from ._client import Client  # noqa: PLC0415 - the commands that talk to the API only
+    from prefect_gql import Client  # noqa: PLC0415 - the commands that talk to the API only
 
     try:
         with Client(api, **options) as client:
@@ -332,7 +331,7 @@ def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
 @api_option
 def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: str | None) -> None:
     """A flow run's log lines (``--output json``: one JSON object per line)."""
-    from ._views import LogLine  # noqa: PLC0415
+    from prefect_gql import LogLine  # noqa: PLC0415
 
     def emit(line: LogLine) -> None:
         click.echo(
@@ -391,7 +390,7 @@ def _watch_with_progress(client: Client, run_id: str) -> bool:
     from rich.console import Console  # noqa: PLC0415 - people-facing output only
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
-    from ._views import LogLine, StateChange, TaskRunProgress  # noqa: PLC0415
+    from prefect_gql import LogLine, StateChange, TaskRunProgress  # noqa: PLC0415
 
     console = Console(stderr=True)
     final = None
