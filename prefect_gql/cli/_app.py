@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from prefect_gql import schema_path
+from prefect_gql import __version__, schema_path
 
 from .._bundled import library_queries_path
 from .._codegen import (
@@ -32,6 +32,7 @@ from .._schema_tools import (
     validate_queries,
     write_schema,
 )
+from ._output import API_HELP
 
 __all__ = ["app", "main"]
 
@@ -49,9 +50,30 @@ def _config_path(config: Path | None) -> Path:
         raise click.ClickException(str(err)) from err
 
 
+def _print_version(context: click.Context, _parameter: click.Parameter, value: bool) -> None:
+    if value:
+        click.echo(f"prefect-gql {__version__}")
+        context.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def app() -> None:
-    """prefect_gql tools: the embedded local API server, your own typed operations, the schema."""
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Print the version and exit.",
+)
+@click.option("--api", default=None, help=f"{API_HELP} Also accepted after the command.")
+def app(api: str | None) -> None:
+    """prefect_gql tools: runs, flows and projects from the terminal (as Prefect 1.x's CLI),
+    the embedded local API server, your own typed operations and the schema.
+
+    Shell completion is click's: e.g. for bash, add
+    eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)" to ~/.bashrc
+    (zsh_source, fish_source for zsh and fish).
+    """
 
 
 @app.command()
@@ -247,7 +269,10 @@ def check(config: Path | None) -> None:
     click.echo(f"queries valid; {package.name} is fresh")
 
 
-from . import _runs  # noqa: E402, F401 - registers flow-runs, logs, run, query, auth
+from . import (  # noqa: E402 - register their commands on app
+    _catalog,  # noqa: F401 - projects, flows, flow, agents
+    _runs,  # noqa: F401 - flow-runs, flow-run, task-runs, logs, run, query, auth
+)
 
 
 def main() -> None:

@@ -1,67 +1,66 @@
-"""``prefect-gql`` commands for people following runs: list, describe, logs, run, query, auth.
+"""``prefect-gql`` commands for people following runs: flow runs, task runs, logs, run,
+query and auth.
 
 Registered on ``_app.app`` when ``_app`` imports this module. The server and credentials
-come from the same settings as ``Client`` (``PREFECT__*`` variables, ``~/.prefect``),
-``--api`` overrides the server. rich (tables, the progress line) is imported inside the
-commands that print with it, so ``import prefect_gql`` and the other commands never load
-it. ``--output json`` prints stable keys for scripts. Any prefect_gql error is one
-``Error:`` line and exit code 1; a run that does not succeed under ``run --watch`` exits 1.
+come from the same settings as ``Client`` (``PREFECT__*`` variables, ``~/.prefect``);
+``--api`` before or after the command overrides the server. ``--output json`` prints
+stable keys for scripts. Any prefect_gql error, and any unknown run, flow, project or
+state, is one ``Error:`` line and exit code 1; a run that does not succeed under
+``run --watch`` (or outlives ``--timeout``) exits 1.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import threading
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from prefect_gql import InvalidInputError, PrefectGQLError, __version__
-from prefect_gql._validation import valid_uuid
-
-from ._app import app
-
-if TYPE_CHECKING:
-    from prefect_gql import Client, FlowRunSummary, LogLine, TaskRunView
-
-__all__ = ["app"]
-
-_API_HELP = "GraphQL endpoint (default: from PREFECT__* settings and ~/.prefect, as Client)."
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def _print_version(context: click.Context, _parameter: click.Parameter, value: bool) -> None:
-    if value:
-        click.echo(f"prefect-gql {__version__}")
-        context.exit()
-
-
-app.params.append(
-    click.Option(
-        ["--version"],
-        is_flag=True,
-        expose_value=False,
-        is_eager=True,
-        callback=_print_version,
-        help="Print the version and exit.",
-    )
+from prefect_gql import FlowRunTimeoutError, load_settings
+from prefect_gql._disk import (
+    AUTH_FILE_HEADER,
+    auth_file_path,
+    auth_table_key,
+    read_toml_file,
+    write_private_toml,
 )
 
+from ._app import app
+from ._catalog import require_flow_run, require_project, resolve_flow
+from ._documents import AGENTS, DELETE_FLOW_RUN
+from ._output import (
+    api_option,
+    client_for,
+    humanise,
+    is_uuid,
+    new_state,
+    output_option,
+    print_json,
+    print_table,
+    require_rich,
+    state_name,
+    time_text,
+)
 
-@contextmanager
-def _client(api: str | None, **options: Any) -> Iterator[Client]:
-    """A ``Client`` from the usual settings; its errors become one ``Error:`` line."""
-    from prefect_gql import Client  # noqa: PLC0415 - the commands that talk to the API only
+if TYPE_CHECKING:
+    from rich.console import Console
 
-    try:
-        with Client(api, **options) as client:
-            yield client
-    except PrefectGQLError as err:
-        raise click.ClickException(str(err)) from err
+    from prefect_gql import Client, FlowRunSummary, LogLine, TaskRunView
+
+__all__ = ["flow_run_json", "log_json", "task_run_json"]
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+AGENT_WAIT = 15.0
+"""Seconds ``run --watch`` waits for an agent before saying none has picked the run up
+(Prefect 1.x's CLI waits as long), then again every ``AGENT_REPEAT``."""
+AGENT_REPEAT = 30.0
+HEALTHY_AGENT_AGE = timedelta(minutes=1)
+"""An agent that asked for work this recently is healthy (as Prefect's CLI counts it)."""
 
 
 def _pairs(values: Sequence[str], what: str) -> dict[str, Any]:
@@ -95,16 +94,8 @@ def _moment(value: str | None) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _seconds(value: timedelta | None) -> float | None:
     return round(value.total_seconds(), 3) if value is not None else None
-
-
-def _print_json(value: object) -> None:
-    click.echo(json.dumps(value, indent=2, sort_keys=True))
 
 
 def flow_run_json(run: FlowRunSummary) -> dict[str, Any]:
@@ -118,10 +109,10 @@ def flow_run_json(run: FlowRunSummary) -> dict[str, Any]:
         "state_message": run.state.message,
         "labels": run.labels,
         "parameters": run.parameters,
-        "created": _time(run.created),
-        "scheduled_start_time": _time(run.scheduled_start_time),
-        "start_time": _time(run.start_time),
-        "end_time": _time(run.end_time),
+        "created": time_text(run.created),
+        "scheduled_start_time": time_text(run.scheduled_start_time),
+        "start_time": time_text(run.start_time),
+        "end_time": time_text(run.end_time),
         "duration_seconds": _seconds(run.duration),
     }
 
@@ -134,15 +125,15 @@ def task_run_json(task_run: TaskRunView) -> dict[str, Any]:
         "map_index": task_run.map_index,
         "state": task_run.state.type,
         "state_message": task_run.state.message,
-        "start_time": _time(task_run.start_time),
-        "end_time": _time(task_run.end_time),
+        "start_time": time_text(task_run.start_time),
+        "end_time": time_text(task_run.end_time),
         "duration_seconds": _seconds(task_run.duration),
     }
 
 
 def log_json(line: LogLine) -> dict[str, Any]:
     return {
-        "timestamp": _time(line.timestamp),
+        "timestamp": time_text(line.timestamp),
         "level": line.level,
         "name": line.name,
         "message": line.message,
@@ -153,41 +144,6 @@ def log_json(line: LogLine) -> dict[str, Any]:
 def _log_text(line: LogLine) -> str:
     level, name, message = line.level or "-", line.name or "-", line.message or ""
     return f"{line.timestamp:%Y-%m-%d %H:%M:%S} {level:<8} {name} | {message}"
-
-
-def _require_rich() -> None:
-    """rich is the ``cli`` extra: without it, say how to get it in one line."""
-    try:
-        import rich  # noqa: F401, PLC0415 - people-facing output only
-    except ImportError:
-        raise click.ClickException(
-            "tables and progress need the cli extra: pip install 'prefect-gql[cli]' "
-            "(or use --output json)"
-        ) from None
-
-
-def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    _require_rich()
-    from rich.console import Console  # noqa: PLC0415 - people-facing output only
-    from rich.table import Table  # noqa: PLC0415
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console().print(table)
-
-
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="table for people, json for scripts.",
-)
-api_option = click.option("--api", default=None, help=_API_HELP)
 
 
 # -- flow runs ------------------------------------------------------------------------------
@@ -218,14 +174,16 @@ def flow_runs_list(
     api: str | None,
 ) -> None:
     """Flow runs, newest first."""
-    flow_id, flow_name = (flow, None) if flow and _is_uuid(flow) else (None, flow)
-    with _client(api) as client:
+    checked_states = [state_name(state, "--state") for state in states]
+    with client_for(api) as client:
+        flow_id = resolve_flow(client, flow, project) if flow is not None else None
+        if project is not None:
+            require_project(client, project)
         runs = list(
             client.iter_flow_runs(
                 flow_id=flow_id,
-                flow_name=flow_name,
                 project=project,
-                states=list(states) or None,
+                states=checked_states or None,
                 labels=labels or None,
                 since=_moment(since),
                 limit=limit,
@@ -233,36 +191,27 @@ def flow_runs_list(
             )
         )
     if output == "json":
-        _print_json([flow_run_json(run) for run in runs])
+        print_json([flow_run_json(run) for run in runs])
         return
-    _table(
+    print_table(
         "Flow runs",
-        ["id", "name", "flow", "state", "created", "duration"],
         [
-            (
-                run.id,
-                run.name,
-                run.flow.name,
-                run.state.type,
-                f"{run.created:%Y-%m-%d %H:%M:%S}",
-                run.duration,
-            )
+            ("id", "id"),
+            ("flow", "text"),
+            ("state", "state"),
+            ("age", "age"),
+            ("duration", "duration"),
+        ],
+        [
+            (run.id, run.flow.name, run.state.type, run.created, run.duration)
             for run in runs
         ],
     )
 
 
-def _is_uuid(value: str) -> bool:
-    try:
-        valid_uuid(value, "id")
-    except InvalidInputError:
-        return False
-    return True
-
-
 @app.group("flow-run")
 def flow_run() -> None:
-    """Look at one flow run."""
+    """Look at one flow run, set its state, cancel or delete it."""
 
 
 @flow_run.command("describe")
@@ -271,7 +220,8 @@ def flow_run() -> None:
 @api_option
 def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
     """A flow run: flow, project, labels, parameters, state history and task runs."""
-    with _client(api) as client:
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
         view = client.get_flow_run_view(flow_run_id)
         task_runs = list(client.iter_task_runs(view.id))
     if output == "json":
@@ -280,16 +230,16 @@ def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
             {
                 "state": change.state.type,
                 "message": change.state.message,
-                "timestamp": _time(change.timestamp),
+                "timestamp": time_text(change.timestamp),
             }
             for change in view.states
         ]
         described["task_runs"] = [task_run_json(task_run) for task_run in task_runs]
-        _print_json(described)
+        print_json(described)
         return
-    _table(
+    print_table(
         f"Flow run {view.name or view.id}",
-        ["field", "value"],
+        [("field", "text"), ("value", "text")],
         [
             ("id", view.id),
             ("flow", f"{view.flow.name} (v{view.flow.version}, {view.flow.id})"),
@@ -297,27 +247,115 @@ def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
             ("state", f"{view.state.type}: {view.state.message or ''}"),
             ("labels", ", ".join(view.labels)),
             ("parameters", json.dumps(view.parameters)),
-            ("start / end", f"{_time(view.start_time)} / {_time(view.end_time)}"),
-            ("duration", view.duration),
+            ("start / end", f"{time_text(view.start_time)} / {time_text(view.end_time)}"),
+            ("duration", humanise(view.duration)),
             ("task runs", f"{view.finished_task_run_count}/{view.task_run_count} finished"),
         ],
     )
-    _table(
+    print_table(
         "State history",
-        ["timestamp", "state", "message"],
-        [
-            (_time(change.timestamp), change.state.type, change.state.message)
-            for change in view.states
-        ],
+        [("timestamp", "time"), ("state", "state"), ("message", "text")],
+        [(change.timestamp, change.state.type, change.state.message) for change in view.states],
     )
-    _table(
+    _task_run_table(task_runs)
+
+
+def _task_run_table(task_runs: Sequence[TaskRunView]) -> None:
+    print_table(
         "Task runs",
-        ["task", "map index", "state", "duration"],
         [
-            (task_run.task_slug, task_run.map_index, task_run.state.type, task_run.duration)
+            ("id", "id"),
+            ("task", "text"),
+            ("map index", "text"),
+            ("state", "state"),
+            ("duration", "duration"),
+        ],
+        [
+            (
+                task_run.id,
+                task_run.task_slug,
+                task_run.map_index if task_run.map_index >= 0 else "",
+                task_run.state.type,
+                task_run.duration,
+            )
             for task_run in task_runs
         ],
     )
+
+
+@flow_run.command("set-state")
+@click.argument("flow_run_id")
+@click.argument("state")
+@click.option("--message", "-m", default=None, help="The state's message.")
+@output_option
+@api_option
+def flow_run_set_state(
+    flow_run_id: str, state: str, message: str | None, output: str, api: str | None
+) -> None:
+    """Put a flow run in STATE (one of Prefect's 21 state names, any case)."""
+    name = state_name(state)
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
+        client.set_flow_run_state(flow_run_id, new_state(name, message))
+    if output == "json":
+        print_json({"id": flow_run_id, "state": name, "message": message})
+        return
+    click.echo(f"flow run {flow_run_id} set to {name}")
+
+
+@flow_run.command("cancel")
+@click.argument("flow_run_id")
+@output_option
+@api_option
+def flow_run_cancel(flow_run_id: str, output: str, api: str | None) -> None:
+    """Cancel a flow run (Cancelling while an agent runs it, else Cancelled)."""
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
+        client.cancel_flow_run(flow_run_id)
+        now = client.get_flow_run_state(flow_run_id).type
+    if output == "json":
+        print_json({"id": flow_run_id, "state": now})
+        return
+    click.echo(f"flow run {flow_run_id} is {now}")
+
+
+@flow_run.command("delete")
+@click.argument("flow_run_id")
+@output_option
+@api_option
+def flow_run_delete(flow_run_id: str, output: str, api: str | None) -> None:
+    """Delete a flow run with its task runs, states and logs."""
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
+        answer = client.graphql(DELETE_FLOW_RUN, variables={"id": flow_run_id})
+    payload = answer["data"]["delete_flow_run"] or {}
+    if not payload.get("success"):
+        reason = payload.get("error") or "no reason given"
+        raise click.ClickException(f"the API did not delete flow run {flow_run_id}: {reason}")
+    if output == "json":
+        print_json({"id": flow_run_id, "deleted": True})
+        return
+    click.echo(f"deleted flow run {flow_run_id}")
+
+
+@app.group("task-runs")
+def task_runs_group() -> None:
+    """List the task runs of a flow run."""
+
+
+@task_runs_group.command("list")
+@click.argument("flow_run_id")
+@output_option
+@api_option
+def task_runs_list(flow_run_id: str, output: str, api: str | None) -> None:
+    """Every task run of a flow run (mapped children included), in creation order."""
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
+        task_runs = list(client.iter_task_runs(flow_run_id))
+    if output == "json":
+        print_json([task_run_json(task_run) for task_run in task_runs])
+        return
+    _task_run_table(task_runs)
 
 
 # -- logs and runs --------------------------------------------------------------------------
@@ -330,7 +368,7 @@ def flow_run_describe(flow_run_id: str, output: str, api: str | None) -> None:
 @output_option
 @api_option
 def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: str | None) -> None:
-    """A flow run's log lines (``--output json``: one JSON object per line)."""
+    """A flow run's log lines (with -o json: one JSON object per line)."""
     from prefect_gql import LogLine  # noqa: PLC0415
 
     def emit(line: LogLine) -> None:
@@ -338,7 +376,8 @@ def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: st
             json.dumps(log_json(line), sort_keys=True) if output == "json" else _log_text(line)
         )
 
-    with _client(api) as client:
+    with client_for(api) as client:
+        require_flow_run(client, flow_run_id)
         if not follow:
             for line in client.iter_flow_run_logs(flow_run_id, since=_moment(since)):
                 emit(line)
@@ -350,7 +389,8 @@ def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: st
 
 
 @app.command("run")
-@click.argument("flow_id")
+@click.argument("flow")
+@click.option("--project", default=None, help="The flow's project, when FLOW is a name.")
 @click.option(
     "--param",
     "params",
@@ -361,32 +401,52 @@ def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: st
 @click.option("--label", "labels", multiple=True, help="A run label (repeatable).")
 @click.option("--name", "run_name", default=None, help="The run's name.")
 @click.option("--watch", is_flag=True, help="Follow the run; exit 0 only if it succeeds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="With --watch: give up (exit 1) after this many seconds.",
+)
+@click.option(
+    "--agent-wait",
+    type=click.FloatRange(min=0),
+    default=AGENT_WAIT,
+    show_default=True,
+    help="With --watch: seconds before saying that no agent has picked the run up.",
+)
 @api_option
 def run(
-    flow_id: str,
+    flow: str,
+    project: str | None,
     params: tuple[str, ...],
     labels: tuple[str, ...],
     run_name: str | None,
     watch: bool,
+    timeout: float | None,
+    agent_wait: float,
     api: str | None,
 ) -> None:
-    """Create a flow run and print its id; with --watch, follow it to the end."""
+    """Create a run of FLOW (an id, or a name: its latest version) and print the run's id;
+    with --watch, follow it to the end."""
     parameters = _pairs(params, "--param")
-    with _client(api) as client:
+    with client_for(api) as client:
+        flow_id = resolve_flow(client, flow, project)
         run_id = client.create_flow_run(
             flow_id=flow_id, parameters=parameters, labels=list(labels) or None, run_name=run_name
         )
         click.echo(run_id)
         if not watch:
             return
-        succeeded = _watch_with_progress(client, run_id)
+        succeeded = _watch_with_progress(client, run_id, timeout=timeout, agent_wait=agent_wait)
     if not succeeded:
         raise click.exceptions.Exit(1)
 
 
-def _watch_with_progress(client: Client, run_id: str) -> bool:
+def _watch_with_progress(
+    client: Client, run_id: str, *, timeout: float | None, agent_wait: float
+) -> bool:
     """Print state changes and log lines under a live ``finished/total`` task-run line."""
-    _require_rich()
+    require_rich()
     from rich.console import Console  # noqa: PLC0415 - people-facing output only
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
@@ -394,6 +454,7 @@ def _watch_with_progress(client: Client, run_id: str) -> bool:
 
     console = Console(stderr=True)
     final = None
+    watchdog = _AgentWatchdog(client, run_id, console, first=agent_wait, every=AGENT_REPEAT)
     with Progress(
         TextColumn("task runs"),
         BarColumn(),
@@ -403,21 +464,127 @@ def _watch_with_progress(client: Client, run_id: str) -> bool:
         transient=False,
     ) as progress:
         bar = progress.add_task("", total=None)
-        for event in client.watch_flow_run(run_id):
-            if isinstance(event, StateChange):
-                final = event.state
-                progress.console.print(
-                    f"state: {event.state.type} {event.state.message or ''}".rstrip()
-                )
-                progress.update(bar, description=event.state.type)
-            elif isinstance(event, LogLine):
-                progress.console.print(_log_text(event), markup=False, highlight=False)
-            elif isinstance(event, TaskRunProgress):
-                progress.update(bar, completed=event.finished, total=event.total)
+        watchdog.start()
+        try:
+            for event in client.watch_flow_run(run_id, timeout=timeout):
+                if isinstance(event, StateChange):
+                    final = event.state
+                    progress.console.print(
+                        f"state: {event.state.type} {event.state.message or ''}".rstrip(),
+                        markup=False,
+                        highlight=False,
+                    )
+                    progress.update(bar, description=event.state.type)
+                elif isinstance(event, LogLine):
+                    progress.console.print(_log_text(event), markup=False, highlight=False)
+                elif isinstance(event, TaskRunProgress):
+                    progress.update(bar, completed=event.finished, total=event.total)
+        except FlowRunTimeoutError as err:
+            raise click.ClickException(str(err)) from err
+        finally:
+            watchdog.stop()
     if final is None:
         final = client.get_flow_run_state(run_id)
-    console.print(f"flow run {run_id} finished: {final.type}")
+    console.print(f"flow run {run_id} finished: {final.type}", markup=False, highlight=False)
     return final.is_successful()
+
+
+_WAITING_FOR_AN_AGENT = frozenset({"Pending", "Scheduled", "Resume", "Retrying", "Queued"})
+
+
+class _AgentWatchdog:
+    """While ``run --watch`` waits: after ``first`` seconds, and every ``every`` seconds
+    after that, says so if no agent has picked the run up yet, which agents could, and how
+    to start one against this API (as Prefect 1.x's ``prefect run --watch`` does)."""
+
+    def __init__(
+        self, client: Client, run_id: str, console: Console, *, first: float, every: float
+    ) -> None:
+        self._client = client
+        self._run_id = run_id
+        self._console = console
+        self._delays = (first, every)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="agent-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        from prefect_gql import PrefectGQLError  # noqa: PLC0415
+
+        waited, delay = 0.0, self._delays[0]
+        while not self._stopped.wait(delay):
+            waited += delay
+            delay = self._delays[1]
+            try:
+                run = require_flow_run(self._client, self._run_id)
+                if run["state"] not in _WAITING_FOR_AN_AGENT:
+                    return
+                message = no_agent_message(self._client, self._run_id, run["labels"], waited)
+            except (PrefectGQLError, click.ClickException):
+                continue  # the watch itself reports a failing API
+            self._console.print(message, style="yellow", markup=False, highlight=False)
+
+
+def no_agent_message(client: Client, run_id: str, labels: Sequence[str], waited: float) -> str:
+    """What ``run --watch`` says when no agent has picked a run up: which agents could, and
+    the command that starts one for this run against this API."""
+    wanted = set(labels)
+    labels_blurb = f"labels {', '.join(sorted(wanted))}" if wanted else "no labels"
+    now = datetime.now(UTC)
+    agents = client.graphql(AGENTS)["data"]["agent"]
+    seen = [(agent, _when(agent["last_queried"])) for agent in agents if agent["last_queried"]]
+
+    def matching(agent: Mapping[str, Any]) -> bool:
+        theirs = set(agent["labels"] or [])
+        return wanted <= theirs if wanted else not theirs
+
+    healthy = [agent for agent, at in seen if now - at <= HEALTHY_AGENT_AGE]
+    fits_healthy = [agent for agent in healthy if matching(agent)]
+    fits_stale = [agent for agent, at in seen if matching(agent) and agent not in healthy]
+    if fits_healthy:
+        agent = fits_healthy[0]
+        advice = (
+            f"Agent {agent['name'] or agent['id']} has matching labels and asked for work"
+            " within the last minute: it should pick the run up."
+        )
+    elif fits_stale:
+        advice = (
+            f"{len(fits_stale)} agent(s) with matching labels have not asked for work in the"
+            " last minute and look unhealthy."
+        )
+    elif healthy:
+        advice = f"{len(healthy)} healthy agent(s), but none takes runs with {labels_blurb}."
+    else:
+        advice = "No agent has asked this API for work in the last minute."
+    return (
+        f"It has been {humanise(timedelta(seconds=waited))} and no agent has picked up flow run"
+        f" {run_id}. {advice} Start one for this run: {start_agent_command(client, labels)}"
+    )
+
+
+def start_agent_command(client: Client, labels: Sequence[str]) -> str:
+    """A Prefect 1.x local agent for runs with ``labels`` against this client's API."""
+    import shlex  # noqa: PLC0415
+
+    words = ["PREFECT__BACKEND=server"] if client.backend == "server" else []
+    words += ["prefect", "agent", "local", "start", "--api", client.api_server]
+    if client.credential_kind == "api_key":
+        words += ["--key", "YOUR_API_KEY"]
+    words.append("--no-hostname-label")
+    for label in sorted(set(labels)):
+        words += ["--label", label]
+    return shlex.join(words)
+
+
+def _when(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- raw queries and auth ---------------------------------------------------------------------
@@ -436,14 +603,14 @@ def _watch_with_progress(client: Client, run_id: str) -> bool:
 def query(source: Any, variables: tuple[str, ...], api: str | None) -> None:
     """Send a GraphQL document from FILE (or - for stdin); prints the JSON answer."""
     document = source.read()
-    with _client(api) as client:
+    with client_for(api) as client:
         answer = client.graphql(document, variables=_pairs(variables, "--var"))
-    _print_json(dict(answer))
+    print_json(dict(answer))
 
 
 @app.group("auth")
 def auth() -> None:
-    """Prefect Cloud 1.x API keys, kept in ~/.prefect/auth.toml as Prefect 1.4 keeps them."""
+    """API keys, kept in ~/.prefect/auth.toml as Prefect 1.4 keeps them."""
 
 
 @auth.command("login")
@@ -453,8 +620,8 @@ def auth() -> None:
 )
 @api_option
 def auth_login(key: str, tenant: str | None, api: str | None) -> None:
-    """Check an API key against the API and save it (and its tenant) to disk."""
-    with _client(api, api_key=key, backend="cloud") as client:
+    """Check an API key against the API (the one Client() would use) and save it to disk."""
+    with client_for(api, api_key=key) as client:
         if tenant is not None:
             _switch(client, tenant)
         tenant_id = client.get_tenant_id()
@@ -463,7 +630,7 @@ def auth_login(key: str, tenant: str | None, api: str | None) -> None:
 
 
 def _switch(client: Client, tenant: str) -> str:
-    if _is_uuid(tenant):
+    if is_uuid(tenant):
         return client.switch_tenant(tenant_id=tenant)
     return client.switch_tenant(tenant_slug=tenant)
 
@@ -475,7 +642,7 @@ def _switch(client: Client, tenant: str) -> str:
 @api_option
 def auth_status(output: str, api: str | None) -> None:
     """Which API and credentials commands use (never the credential itself)."""
-    with _client(api) as client:
+    with client_for(api) as client:
         status: Mapping[str, Any] = {
             "api": client.api_server,
             "backend": client.backend,
@@ -483,10 +650,40 @@ def auth_status(output: str, api: str | None) -> None:
             "tenant_id": client.tenant_id,
         }
     if output == "json":
-        _print_json(dict(status))
+        print_json(dict(status))
         return
     for key, value in status.items():
         click.echo(f"{key}: {value if value is not None else '-'}")
+
+
+@auth.command("logout")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@api_option
+def auth_logout(yes: bool, api: str | None) -> None:
+    """Remove the API key saved for this API (the one Client() would use) from disk."""
+    import os  # noqa: PLC0415
+
+    with client_for(api) as client:
+        saved = client.load_auth_from_disk()
+        server = client.api_server
+    if "api_key" not in saved:
+        if os.environ.get("PREFECT__CLOUD__API_KEY"):
+            raise click.ClickException(
+                "the API key comes from PREFECT__CLOUD__API_KEY, not from disk: unset it to log out"
+            )
+        raise click.ClickException(f"no API key is saved for {server}")
+    if not yes:
+        click.confirm(f"Remove the API key saved for {server}?", abort=True)
+    forget_saved_key(server)
+    click.echo(f"logged out of {server}")
+
+
+def forget_saved_key(api_server: str) -> None:
+    """Remove ``api_server``'s table from ``auth.toml`` (the file stays, mode 0600)."""
+    path = auth_file_path(load_settings().home_dir)
+    contents = read_toml_file(path)
+    contents.pop(auth_table_key(api_server), None)
+    write_private_toml(path, contents, header=AUTH_FILE_HEADER)
 
 
 @auth.command("switch-tenant")
@@ -494,7 +691,7 @@ def auth_status(output: str, api: str | None) -> None:
 @api_option
 def auth_switch_tenant(tenant: str, api: str | None) -> None:
     """Act for another tenant (id or slug) from now on; saved with the API key."""
-    with _client(api) as client:
+    with client_for(api) as client:
         tenant_id = _switch(client, tenant)
         client.save_auth_to_disk()
     click.echo(f"switched to tenant {tenant_id}")
