@@ -16,15 +16,13 @@ from typing import Any
 
 import pytest
 
-from prefect_gql import Client, Failed, FlowSpec, ParameterSpec, Success, TaskSpec, __version__
+from prefect_gql import Client, Failed, Success, __version__
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
 
+from .cli_helpers import CLI, COMMAND_TIMEOUT, cli, cli_env, register_flow
 from .test_views import drive, log
 
 pytestmark = pytest.mark.e2e
-
-COMMAND_TIMEOUT = 60.0
-"""Seconds any one command may take before the test fails."""
 
 
 @pytest.fixture(scope="module")
@@ -41,42 +39,11 @@ def client(server: LocalServer) -> Iterator[Client]:
 
 @pytest.fixture
 def env(server: LocalServer) -> dict[str, str]:
-    """The CLI finds the server through the same settings as Client."""
-    return {
-        **os.environ,
-        "PREFECT__BACKEND": "server",
-        "PREFECT__SERVER__ENDPOINT": server.url,
-        "COLUMNS": "200",
-    }
-
-
-CLI = [sys.executable, "-c", "from prefect_gql.cli import main; main()"]
-
-
-def cli(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command line
-        [*CLI, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
+    return cli_env(server.url, COLUMNS="200")
 
 
 def flow(client: Client, tasks: int = 1) -> tuple[str, str]:
-    """A registered flow's id and its (fresh) project's name."""
-    project = f"cli-{uuid.uuid4().hex[:8]}"
-    client.create_project(project)
-    spec = FlowSpec(
-        name="etl",
-        tasks=[TaskSpec(slug=f"task-{index}", name=f"task{index}") for index in range(tasks)],
-        parameters=[ParameterSpec(name="day", default="monday")],
-    )
-    return client.register(spec, project_name=project, no_url=True), project
+    return register_flow(client, tasks)
 
 
 def test_importing_the_library_and_the_cli_never_loads_rich() -> None:
