@@ -202,10 +202,7 @@ def flow_runs_list(
             ("age", "age"),
             ("duration", "duration"),
         ],
-        [
-            (run.id, run.flow.name, run.state.type, run.created, run.duration)
-            for run in runs
-        ],
+        [(run.id, run.flow.name, run.state.type, run.created, run.duration) for run in runs],
     )
 
 
@@ -473,10 +470,13 @@ def _watch_with_progress(
                         f"state: {event.state.type} {event.state.message or ''}".rstrip(),
                         markup=False,
                         highlight=False,
+                        soft_wrap=True,
                     )
                     progress.update(bar, description=event.state.type)
                 elif isinstance(event, LogLine):
-                    progress.console.print(_log_text(event), markup=False, highlight=False)
+                    progress.console.print(
+                        _log_text(event), markup=False, highlight=False, soft_wrap=True
+                    )
                 elif isinstance(event, TaskRunProgress):
                     progress.update(bar, completed=event.finished, total=event.total)
         except FlowRunTimeoutError as err:
@@ -485,7 +485,9 @@ def _watch_with_progress(
             watchdog.stop()
     if final is None:
         final = client.get_flow_run_state(run_id)
-    console.print(f"flow run {run_id} finished: {final.type}", markup=False, highlight=False)
+    console.print(
+        f"flow run {run_id} finished: {final.type}", markup=False, highlight=False, soft_wrap=True
+    )
     return final.is_successful()
 
 
@@ -528,7 +530,9 @@ class _AgentWatchdog:
                 message = no_agent_message(self._client, self._run_id, run["labels"], waited)
             except (PrefectGQLError, click.ClickException):
                 continue  # the watch itself reports a failing API
-            self._console.print(message, style="yellow", markup=False, highlight=False)
+            self._console.print(
+                message, style="yellow", markup=False, highlight=False, soft_wrap=True
+            )
 
 
 def no_agent_message(client: Client, run_id: str, labels: Sequence[str], waited: float) -> str:
