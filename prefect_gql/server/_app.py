@@ -213,6 +213,8 @@ class LocalAPI:
             credentials=self.credentials,
             principal=principal,
             bearer=bearer_token(request.headers.get("authorization")),
+            agent_id=request.headers.get("x-prefect-agent-id"),
+            core_version=request.headers.get("x-prefect-core-version"),
         )
 
     def _users_default_tenant(self) -> str | None:

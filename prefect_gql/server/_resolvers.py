@@ -19,6 +19,7 @@ from ._actions import ACTIONS
 from ._context import RequestContext, context_of
 from ._errors import UnauthenticatedError, require
 from ._filters import apply_read_arguments
+from ._queue import submitted_by_agent
 from ._store import Row
 
 __all__ = ["bindables"]
@@ -38,12 +39,12 @@ def _success(value: bool) -> Row:
 
 def _set_states(table: str) -> Action:
     def action(ctx: RequestContext, input: Input) -> Row:
-        return {
-            "states": [
-                ctx.runs.set_state(table, s[f"{table}_id"], s["state"], s.get("version"))
-                for s in input["states"]
-            ]
-        }
+        states = []
+        for s in input["states"]:
+            states.append(ctx.runs.set_state(table, s[f"{table}_id"], s["state"], s.get("version")))
+            if table == "flow_run" and ctx.agent_id and submitted_by_agent(s["state"]):
+                ctx.queue.assign_agent(s["flow_run_id"], ctx.agent_id)
+        return {"states": states}
 
     return action
 
@@ -135,14 +136,20 @@ MUTATIONS: dict[str, Action] = {
         ctx.records.delete("task_tag_limit", i["limit_id"])
     ),
     "register_agent": lambda ctx, i: _id(
-        ctx.records.register_agent(
+        ctx.queue.register_agent(
             ctx.tenant_id(i.get("tenant_id")),
-            type=i["type"],
+            type=i.get("type"),
             name=i.get("name"),
             labels=i.get("labels"),
             agent_config_id=i.get("agent_config_id"),
+            core_version=ctx.core_version,
         )
     ),
+    "get_runs_in_queue": lambda ctx, i: {
+        "flow_run_ids": ctx.queue.runs_in_queue(
+            i["tenant_id"], i.get("before"), i.get("labels"), ctx.agent_id
+        )
+    },
     "create_agent_config": lambda ctx, i: _id(
         ctx.records.create_agent_config(
             ctx.tenant_id(i.get("tenant_id")), i.get("name"), i.get("settings")
