@@ -19,7 +19,14 @@ import pytest
 from prefect_gql import Client, Failed, Success, __version__
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
 
-from .cli_helpers import CLI, COMMAND_TIMEOUT, cli, cli_env, register_flow
+from .cli_helpers import (
+    CLI,
+    COMMAND_TIMEOUT,
+    assert_one_error_line,
+    cli,
+    cli_env,
+    register_flow,
+)
 from .test_views import drive, log
 
 pytestmark = pytest.mark.e2e
@@ -243,4 +250,44 @@ def test_auth_login_status_and_switch_tenant_with_an_api_key(tmp_path: Path) -> 
         bad = cli(env, "auth", "login", "--key", "not-a-known-key")
         assert bad.returncode == 1
         for done in (login, status, switched, refused):
+            assert key not in done.stdout + done.stderr
+
+
+def test_auth_login_status_and_logout_use_the_api_client_would(tmp_path: Path) -> None:
+    """With PREFECT__BACKEND=server and PREFECT__SERVER__ENDPOINT set, login checks the key
+    against that server (not the Cloud URL), status names it, logout forgets the key."""
+    home = tmp_path / "home"
+    with LocalServer(auth=AuthConfig()) as token_server:
+        key = token_server.issue_api_key()
+        env = cli_env(token_server.url, PREFECT__HOME_DIR=str(home))
+
+        login = cli(env, "auth", "login", "--key", key)
+        assert login.returncode == 0, login.stderr
+        assert (
+            login.stdout.strip() == f"logged in to {token_server.url} (tenant {DEFAULT_TENANT_ID})"
+        )
+        status = cli(env, "auth", "status", "-o", "json")
+        assert json.loads(status.stdout) == {
+            "api": token_server.url,
+            "backend": "server",
+            "credential": "api_key",
+            "tenant_id": DEFAULT_TENANT_ID,
+        }
+        assert cli(env, "projects", "list", "-o", "json").returncode == 0
+
+        refused = cli(env, "auth", "logout")  # no terminal to confirm on
+        assert refused.returncode == 1
+        assert key in (home / "auth.toml").read_text()
+        logout = cli(env, "auth", "logout", "--yes")
+        assert logout.returncode == 0, logout.stderr
+        assert logout.stdout.strip() == f"logged out of {token_server.url}"
+        assert key not in (home / "auth.toml").read_text()
+        after = json.loads(cli(env, "auth", "status", "-o", "json").stdout)
+        assert after["credential"] == "none"
+        assert_one_error_line(
+            cli(env, "auth", "logout", "--yes"), f"no API key is saved for {token_server.url}"
+        )
+        from_env = cli({**env, "PREFECT__CLOUD__API_KEY": key}, "auth", "logout", "--yes")
+        assert_one_error_line(from_env, "PREFECT__CLOUD__API_KEY")
+        for done in (login, status, logout, from_env):
             assert key not in done.stdout + done.stderr
