@@ -51,6 +51,25 @@ def assert_clean_failure(result: Result, message: str) -> None:
         ["schema", "path"],
         ["init"],
         ["generate"],
+        ["projects", "list"],
+        ["projects", "create"],
+        ["projects", "delete"],
+        ["flows", "list"],
+        ["flow", "describe"],
+        ["flow-runs", "list"],
+        ["flow-run", "describe"],
+        ["flow-run", "set-state"],
+        ["flow-run", "cancel"],
+        ["flow-run", "delete"],
+        ["task-runs", "list"],
+        ["agents", "list"],
+        ["logs"],
+        ["run"],
+        ["query"],
+        ["auth", "login"],
+        ["auth", "status"],
+        ["auth", "logout"],
+        ["auth", "switch-tenant"],
         ["check"],
     ],
 )
@@ -59,6 +78,7 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.exit_code == 0
     assert result.output.startswith("Usage: ")
     assert "Options:" in result.output
+    assert "``" not in result.output  # docstrings' reST markup never reaches the help
 
 
 def test_main_is_the_prefect_gql_entry_point(
@@ -299,13 +319,46 @@ def test_server_runs_serve_with_the_options(monkeypatch: pytest.MonkeyPatch) -> 
     )
     calls: list[dict[str, object]] = []
 
-    def serve(*, host: str, port: int, db: str) -> None:
-        calls.append({"host": host, "port": port, "db": db})
+    def serve(*, host: str, port: int, db: str, auth: object) -> None:
+        calls.append({"host": host, "port": port, "db": db, "auth": auth})
 
     monkeypatch.setattr(server_module, "serve", serve)
     result = runner.invoke(app, ["server", "--host", "127.0.0.2", "--port", "4300", "--db", "x.db"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.2", "port": 4300, "db": "x.db"}]
+    assert calls == [{"host": "127.0.0.2", "port": 4300, "db": "x.db", "auth": None}]
+    assert result.output == (
+        f"prefect-gql server: open mode (no credentials asked), database SQLite"
+        f" {Path('x.db').resolve()}, API http://127.0.0.2:4300\n"
+    )
+
+
+def test_server_api_keys_start_token_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    server_module = pytest.importorskip(
+        "prefect_gql.server", reason="prefect_gql.server (or its 'server' extra) is not installed"
+    )
+    calls: list[object] = []
+    monkeypatch.setattr(server_module, "serve", lambda **options: calls.append(options["auth"]))
+    tenant = "6a1b1c49-4b1b-4a4b-9a4a-7e1f3f3c2d10"
+    result = runner.invoke(
+        app,
+        ["server", "--api-key", SECRET, "--api-key", f"other-key={tenant}", "--api-key", "pad=="],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "prefect-gql server: token mode (3 API keys), database in memory (gone when the"
+        " server stops), API http://127.0.0.1:4200\n"
+    )
+    assert SECRET not in result.output
+    (auth,) = calls
+    assert isinstance(auth, server_module.AuthConfig)
+    assert dict(auth.api_keys) == {
+        SECRET: server_module.DEFAULT_TENANT_ID,
+        "other-key": tenant,
+        "pad==": server_module.DEFAULT_TENANT_ID,
+    }
+    empty = runner.invoke(app, ["server", "--api-key", " "])
+    assert empty.exit_code == 2
+    assert "an API key cannot be empty" in empty.output
 
 
 class _ServerExtraMissing(importlib.abc.MetaPathFinder):

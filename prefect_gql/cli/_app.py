@@ -32,7 +32,7 @@ from .._schema_tools import (
     validate_queries,
     write_schema,
 )
-from ._output import API_HELP
+from ._output import API_HELP, is_uuid
 
 __all__ = ["app", "main"]
 
@@ -76,14 +76,59 @@ def app(api: str | None) -> None:
     """
 
 
+def _api_keys(values: tuple[str, ...]) -> dict[str, str | None]:
+    """``--api-key KEY[=TENANT]`` values: each key and its tenant id (None: the default).
+
+    The text after the last ``=`` is the tenant only when it is a UUID, so a key that
+    itself ends in ``=`` padding is taken whole.
+    """
+    keys: dict[str, str | None] = {}
+    for value in values:
+        key, equals, tenant = value.rpartition("=")
+        if not equals or not is_uuid(tenant):
+            key, tenant = value, ""
+        if not key.strip():
+            raise click.BadParameter("an API key cannot be empty", param_hint="--api-key")
+        keys[key] = tenant or None
+    return keys
+
+
+def start_line(url: str, db: str, api_keys: int) -> str:
+    """What ``prefect-gql server`` prints first: the mode, the database and the URL."""
+    mode = (
+        f"token mode ({api_keys} API key{'s' if api_keys != 1 else ''})"
+        if api_keys
+        else "open mode (no credentials asked)"
+    )
+    database = (
+        "in memory (gone when the server stops)"
+        if db == ":memory:"
+        else f"SQLite {Path(db).resolve()}"
+    )
+    return f"prefect-gql server: {mode}, database {database}, API {url}"
+
+
 @app.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=4200, show_default=True, help="Port to listen on.")
 @click.option("--db", default=":memory:", show_default=True, help="SQLite file, or :memory:.")
-def server(host: str, port: int, db: str) -> None:
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    metavar="KEY[=TENANT]",
+    help="Token mode: accept this Prefect 1.x API key, acting for tenant id TENANT (default:"
+    " the default tenant). Repeatable. Without it the server asks for no credentials.",
+)
+def server(host: str, port: int, db: str, api_keys: tuple[str, ...]) -> None:
     """Run the embedded local Prefect API server (a stand-in for development and tests)."""
+    keys = _api_keys(api_keys)
     try:
-        from prefect_gql.server import serve  # noqa: PLC0415 - optional extra, imported on use
+        from prefect_gql.server import (  # noqa: PLC0415 - optional extra, imported on use
+            DEFAULT_TENANT_ID,
+            AuthConfig,
+            serve,
+        )
     except ImportError as err:
         missing = (err.name or "").partition(".")[0]
         if err.name == "prefect_gql.server":
@@ -96,7 +141,14 @@ def server(host: str, port: int, db: str) -> None:
                 " pip install 'prefect-gql[server]'"
             ) from err
         raise
-    serve(host=host, port=port, db=db)
+    auth = (
+        AuthConfig(api_keys={key: tenant or DEFAULT_TENANT_ID for key, tenant in keys.items()})
+        if keys
+        else None
+    )
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(start_line(f"http://{shown_host}:{port}", db, len(keys)))
+    serve(host=host, port=port, db=db, auth=auth)
 
 
 @app.group()
