@@ -232,6 +232,7 @@ def test_init_prints_what_it_wrote_and_what_to_do_next(
     assert result.output.splitlines() == [
         f"wrote {tmp_path / 'app' / 'codegen.toml'}",
         f"wrote {tmp_path / 'app' / 'queries' / 'recent_failed_flow_runs.graphql'}",
+        f"wrote {tmp_path / 'app' / '.graphqlrc.yml'}",
         "next: cd app && prefect-gql generate, then `from my_queries import Operations`"
         " and `Operations(client).<operation>(...)`",
     ]

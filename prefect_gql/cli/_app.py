@@ -7,7 +7,10 @@ traceback. click rather than typer: a faster start, without rich.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -250,6 +253,33 @@ def schema_diff(old: Path, new: Path, queries: tuple[Path, ...], library: bool) 
         raise click.exceptions.Exit(1)
 
 
+GRAPHQL_CONFIG = ".graphqlrc.yml"
+"""graphql-config's file, read by the GraphQL editor plugins (VS Code's GraphQL extension,
+JetBrains' GraphQL plugin) and graphql-language-service: completion and validation of
+queries/ against the API schema as they are typed."""
+
+
+def write_graphql_config(directory: Path) -> Path | None:
+    """Write ``directory/.graphqlrc.yml`` naming the bundled schema and ``queries/``;
+    None when one is there already (it is the user's: kept)."""
+    path = directory / GRAPHQL_CONFIG
+    if path.exists():
+        return None
+    try:
+        schema = schema_path()
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from err
+    path.write_text(
+        "# graphql-config for editors (written by `prefect-gql init`): the Prefect API schema\n"
+        "# that ships in prefect-gql (`prefect-gql schema path` prints it; rerun that after\n"
+        "# reinstalling prefect-gql elsewhere) and your operations in queries/.\n"
+        f"schema: {json.dumps(str(schema))}\n"
+        'documents: "queries/**/*.graphql"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 @app.command("init")
 @click.argument(
     "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."), required=False
@@ -263,15 +293,19 @@ def init_command(directory: Path, package: str) -> None:
     """Set up DIRECTORY (default: here) to compile your own .graphql operations.
 
     Writes the codegen config (into pyproject.toml when there is one, else
-    codegen.toml) and an example operation in queries/. Then run `prefect-gql
-    generate` there and use `PACKAGE.Operations(client)`.
+    codegen.toml), an example operation in queries/ and .graphqlrc.yml, with which
+    editors complete and check queries as you type. Then run `prefect-gql generate`
+    (or `prefect-gql generate --watch`) there and use `PACKAGE.Operations(client)`.
     """
     try:
         written = init_project(directory, package)
     except CodegenError as err:
         raise click.ClickException(str(err)) from err
-    for path in written:
+    editor_config = write_graphql_config(directory.resolve())
+    for path in [*written, *([editor_config] if editor_config else [])]:
         click.echo(f"wrote {path}")
+    if editor_config is None:
+        click.echo(f"kept {directory.resolve() / GRAPHQL_CONFIG}")
     where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
     click.echo(
         f"next: {where}prefect-gql generate, then"
@@ -281,13 +315,94 @@ def init_command(directory: Path, package: str) -> None:
 
 @app.command("generate")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help=_CONFIG_HELP)
-def generate_command(config: Path | None) -> None:
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Then regenerate whenever a query or the config changes (until Ctrl-C).",
+)
+@click.option(
+    "--max-changes",
+    type=click.IntRange(min=1),
+    default=None,
+    hidden=True,
+    help="With --watch: stop after this many batches of changes (for tests and scripts).",
+)
+def generate_command(config: Path | None, watch: bool, max_changes: int | None) -> None:
     """Regenerate the configured package from its schema and queries with ariadne-codegen."""
+    config_path = _config_path(config)
+    _generate_once(config_path, keep_going=False)
+    if watch:
+        watch_and_generate(config_path, max_changes)
+
+
+def _generate_once(config_path: Path, *, keep_going: bool) -> None:
+    """One regeneration; its failure is one ``Error:`` line (and, watching, not the end)."""
     try:
-        package = generate(_config_path(config))
+        package = generate(config_path)
+    except CodegenError as err:
+        if not keep_going:
+            raise click.ClickException(str(err)) from err
+        click.echo(f"Error: {err}", err=True)
+        return
+    click.echo(f"generated {package}")
+
+
+def watch_and_generate(config_path: Path, max_changes: int | None) -> None:
+    """Regenerate after each batch of changes to ``config_path`` or a ``.graphql`` file of
+    its queries folder, until interrupted or ``max_changes`` batches. Prints ``watching``
+    once the file watcher runs, so a change made after that line is seen."""
+    try:
+        import watchfiles  # noqa: PLC0415 - the codegen extra, only for --watch
+    except ImportError:
+        raise click.ClickException(
+            "generate --watch needs the codegen extra (watchfiles is missing):"
+            " pip install 'prefect-gql[codegen]'"
+        ) from None
+
+    def relevant(_change: object, path: str) -> bool:
+        return path.endswith(".graphql") or Path(path) == config_path
+
+    batches = 0
+    try:
+        while max_changes is None or batches < max_changes:
+            batches += _watch_until_the_config_changes(
+                watchfiles.watch, config_path, relevant, max_changes=(max_changes or 0) - batches
+            )
+    except KeyboardInterrupt:
+        return
+
+
+def _watch_until_the_config_changes(
+    watch: Callable[..., Iterator[set[tuple[Any, str]]]],
+    config_path: Path,
+    relevant: Callable[[object, str], bool],
+    *,
+    max_changes: int,
+) -> int:
+    """Regenerate on each batch of changes; return the number of batches seen when the
+    config changed (it may name another queries folder, and an editor may have replaced
+    the file: the caller watches anew) or ``max_changes`` (> 0) were seen."""
+    try:
+        _, queries_dir = sources(config_path)
     except CodegenError as err:
         raise click.ClickException(str(err)) from err
-    click.echo(f"generated {package}")
+    batches = 0
+    announced = False
+    for changes in watch(
+        queries_dir, config_path, watch_filter=relevant, yield_on_timeout=True, rust_timeout=200
+    ):
+        if not changes:
+            if not announced:
+                announced = True
+                click.echo(f"watching {queries_dir} and {config_path} (Ctrl-C to stop)")
+            continue
+        names = sorted({Path(path).name for _, path in changes})
+        click.echo(f"changed: {', '.join(names)}")
+        _generate_once(config_path, keep_going=True)
+        batches += 1
+        if batches == max_changes or any(Path(path) == config_path for _, path in changes):
+            return batches
+    return batches
 
 
 @app.command()
