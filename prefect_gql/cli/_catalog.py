@@ -321,7 +321,7 @@ def agents_list(output: str, api: str | None) -> None:
             ("name", "text"),
             ("type", "text"),
             ("labels", "text"),
-            ("last queried", "age"),
+            ("queried", "age"),
         ],
         [
             (
