@@ -32,15 +32,31 @@ def cli_env(url: str | None, **extra: str) -> dict[str, str]:
 def cli(
     env: dict[str, str], *args: str, stdin: str | None = None, cwd: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command line
-        [*CLI, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-        cwd=cwd,
+    """Run ``prefect-gql ARGS`` with ``env`` as its whole environment: in this process
+    (click's runner, so coverage sees the commands), or as a subprocess with ``cwd``."""
+    if cwd is not None:
+        return subprocess.run(  # noqa: S603 - our own command line
+            [*CLI, *args],
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+            cwd=cwd,
+        )
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from prefect_gql.cli._app import app  # noqa: PLC0415
+
+    unset: dict[str, str | None] = {name: None for name in os.environ if name not in env}
+    result = CliRunner().invoke(
+        app, list(args), input=stdin, env={**unset, **env}, prog_name="prefect-gql"
+    )
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["prefect-gql", *args], result.exit_code, result.stdout, result.stderr
     )
 
 

@@ -388,3 +388,27 @@ def test_server_missing_from_the_installation(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "prefect_gql.server", None)
     result = runner.invoke(app, ["server"])
     assert_clean_failure(result, "the local server is not part of this installation")
+
+
+def test_shell_completion_is_clicks_own() -> None:
+    """The README's `eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)"` line."""
+    script = runner.invoke(
+        app, [], prog_name="prefect-gql", env={"_PREFECT_GQL_COMPLETE": "bash_source"}
+    )
+    assert script.exit_code == 0
+    assert "complete -o nosort -F _prefect_gql_completion prefect-gql" in script.output
+    completed = runner.invoke(
+        app,
+        [],
+        prog_name="prefect-gql",
+        env={
+            "_PREFECT_GQL_COMPLETE": "bash_complete",
+            "COMP_WORDS": "prefect-gql flo",
+            "COMP_CWORD": "1",
+        },
+    )
+    assert completed.output.split() == [
+        "plain,flow", "plain,flow-run", "plain,flow-runs", "plain,flows",
+    ]  # fmt: skip
+    readme = (ROOT / "README.md").read_text()
+    assert 'eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)"' in readme

@@ -205,3 +205,61 @@ def test_generate_watch_regenerates_when_a_query_or_the_config_changes(project: 
     assert output.count("generated ") == 3, output  # at start, and after each change
     assert "changed: latest_runs.graphql" in output
     assert "changed: codegen.toml" in output
+
+
+def test_generate_watch_keeps_going_after_a_failure_and_rewatches_a_changed_config(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop around the watcher, with scripted change batches: an empty batch (the
+    watcher's timeout) announces it; a failed generation is one Error: line, not the end; a
+    config change starts a new watcher (it may name another queries folder)."""
+    import watchfiles  # noqa: PLC0415
+
+    from prefect_gql._codegen import CodegenError  # noqa: PLC0415
+    from prefect_gql.cli import _app  # noqa: PLC0415
+
+    config = (project / "codegen.toml").resolve()
+    query = str(project / "queries" / "a.graphql")
+    scripts = [
+        [set(), {(watchfiles.Change.added, query)}, {(watchfiles.Change.modified, query)}],
+        [set(), {(watchfiles.Change.modified, str(config))}],
+        [set(), {(watchfiles.Change.deleted, query)}],
+    ]
+    watchers: list[tuple[object, ...]] = []
+
+    def scripted_watch(*paths: object, **_options: object) -> Iterator[set[tuple[Any, str]]]:
+        watchers.append(paths)
+        yield from scripts[len(watchers) - 1]
+
+    outcomes: Iterator[Path | CodegenError] = iter(
+        [project / PACKAGE, CodegenError("broken query"), project / PACKAGE] * 3
+    )
+
+    def scripted_generate(_config: Path) -> Path:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(watchfiles, "watch", scripted_watch)
+    monkeypatch.setattr(_app, "generate", scripted_generate)
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    result = CliRunner().invoke(
+        _app.app, ["generate", "--config", str(config), "--watch", "--max-changes", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"generated {project / PACKAGE}",
+        f"watching {project / 'queries'} and {config} (Ctrl-C to stop)",
+        "changed: a.graphql",
+        "changed: a.graphql",
+        f"generated {project / PACKAGE}",
+        f"watching {project / 'queries'} and {config} (Ctrl-C to stop)",
+        "changed: codegen.toml",
+        f"generated {project / PACKAGE}",
+        f"watching {project / 'queries'} and {config} (Ctrl-C to stop)",
+        "changed: a.graphql",
+    ]
+    assert result.stderr == "Error: broken query\n" * 2  # the 2nd and 5th generations
+    assert len(watchers) == 3

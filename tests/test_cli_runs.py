@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,31 +155,36 @@ def test_logs_and_a_query_from_stdin(client: Client, env: dict[str, str]) -> Non
     }
 
 
+RUN_APPEARS_POLLS = 600
+"""Polls (0.05 s apart) for the run ``run --watch`` creates, before the driver gives up."""
+
+
+def drive_the_new_run(client: Client, flow_id: str, final: Success | Failed) -> None:
+    """As an agent would: wait for the flow's run to exist, then take it to ``final``."""
+    for _ in range(RUN_APPEARS_POLLS):
+        runs = list(client.iter_flow_runs(flow_id=flow_id, limit=1))
+        if runs:
+            drive(client, runs[0].id, final, lines=2)
+            return
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize(("final", "exit_code"), [(Success(), 0), (Failed(message="boom"), 1)])
 def test_run_watch_exits_zero_only_when_the_run_succeeds(
     client: Client, env: dict[str, str], final: Success | Failed, exit_code: int
 ) -> None:
     flow_id, _ = flow(client, tasks=2)
-    process = subprocess.Popen(  # noqa: S603 - our own command line
-        [*CLI, "run", flow_id, "--watch"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    driver = threading.Thread(target=drive_the_new_run, args=(client, flow_id, final))
+    driver.start()
     try:
-        assert process.stdout is not None
-        run_id = process.stdout.readline().strip()
-        drive(client, run_id, final, lines=2)
-        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
+        done = cli(env, "run", flow_id, "--watch", "--agent-wait", "600")
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == exit_code, stderr
-    assert f"state: {final.type}" in stderr
-    assert "line 1" in stderr
-    assert "3/3" in stderr  # the task-run progress line: 2 tasks and the parameter finished
-    assert f"finished: {final.type}" in stderr
+        driver.join(COMMAND_TIMEOUT)
+    assert done.returncode == exit_code, done.stderr
+    assert f"state: {final.type}" in done.stderr
+    assert "line 1" in done.stderr
+    assert "3/3" in done.stderr  # the task-run progress line: 2 tasks and the parameter finished
+    assert f"flow run {done.stdout.strip()} finished: {final.type}" in done.stderr
 
 
 def test_logs_follow_ends_when_the_run_finishes(client: Client, env: dict[str, str]) -> None:

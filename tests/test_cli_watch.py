@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from prefect_gql import Client, ClientError
+from prefect_gql.cli._runs import no_agent_message, start_agent_command
 from prefect_gql.server import LocalServer
 
 from .cli_helpers import CLI, COMMAND_TIMEOUT, cli, cli_env, register_flow
@@ -192,3 +193,43 @@ def test_watch_reaches_success_when_a_real_agent_runs_the_flow(
     assert f"flow run {run_id} finished: Success" in done.stderr
     assert "doubling 3" in done.stderr
     assert client.get_flow_run_state(run_id).type == "Success"
+
+
+POLL = (
+    "mutation Poll($input: get_runs_in_queue_input!) {"
+    " get_runs_in_queue(input: $input) { flow_run_ids } }"
+)
+
+
+def test_the_no_agent_message_names_the_agents_that_could_take_the_run() -> None:
+    with LocalServer() as fresh, Client(fresh.url, backend="server") as client:
+        run_id = str(uuid.uuid4())
+        nobody = no_agent_message(client, run_id, ["gpu"], waited=15)
+        assert nobody == (
+            f"It has been 15.0s and no agent has picked up flow run {run_id}. No agent has asked"
+            " this API for work in the last minute. Start one for this run: PREFECT__BACKEND=server"
+            f" prefect agent local start --api {fresh.url} --no-hostname-label --label gpu"
+        )
+        agent_id = client.register_agent("LocalAgent", name="laptop", labels=["gpu"])
+        client.graphql(
+            POLL,
+            variables={"input": {"tenant_id": client.get_tenant_id(), "labels": ["gpu"]}},
+            headers={"X-PREFECT-AGENT-ID": agent_id},
+        )
+        fits = no_agent_message(client, run_id, ["gpu"], waited=45)
+        assert "It has been 45.0s" in fits
+        assert "Agent laptop has matching labels and asked for work within the last minute" in fits
+        other = no_agent_message(client, run_id, ["eu"], waited=15)
+        assert "1 healthy agent(s), but none takes runs with labels eu." in other
+        unlabeled = no_agent_message(client, run_id, [], waited=15)
+        assert "none takes runs with no labels" in unlabeled
+        assert unlabeled.endswith("--no-hostname-label")
+
+
+def test_the_agent_command_for_token_mode_asks_for_the_key_without_showing_one() -> None:
+    with Client("http://127.0.0.1:4200", api_key="secret-key", backend="cloud") as client:
+        command = start_agent_command(client, ["b", "a", "b"])
+    assert command == (
+        "prefect agent local start --api http://127.0.0.1:4200 --key YOUR_API_KEY"
+        " --no-hostname-label --label a --label b"
+    )
