@@ -20,14 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from prefect_gql import FlowRunTimeoutError, load_settings
-from prefect_gql._disk import (
-    AUTH_FILE_HEADER,
-    auth_file_path,
-    auth_table_key,
-    read_toml_file,
-    write_private_toml,
-)
+from prefect_gql import FlowRunTimeoutError
 
 from ._app import app
 from ._catalog import require_flow_run, require_project, resolve_flow
@@ -684,6 +677,15 @@ def auth_logout(yes: bool, api: str | None) -> None:
 
 def forget_saved_key(api_server: str) -> None:
     """Remove ``api_server``'s table from ``auth.toml`` (the file stays, mode 0600)."""
+    from prefect_gql import load_settings  # noqa: PLC0415 - pydantic-settings: slow to import
+    from prefect_gql._disk import (  # noqa: PLC0415 - the one internal module used here
+        AUTH_FILE_HEADER,
+        auth_file_path,
+        auth_table_key,
+        read_toml_file,
+        write_private_toml,
+    )
+
     path = auth_file_path(load_settings().home_dir)
     contents = read_toml_file(path)
     contents.pop(auth_table_key(api_server), None)
