@@ -303,3 +303,20 @@ def test_api_before_or_after_the_command(client: Client, server: LocalServer) ->
         cli_env(server.url), "--api", "http://127.0.0.1:9", "flows", "list", "-o", "json"
     )
     assert_one_error_line(unreachable, "127.0.0.1:9")
+
+
+def test_flow_runs_list_by_flow_name_covers_every_version(
+    client: Client, env: dict[str, str]
+) -> None:
+    first, project = register_flow(client, name="versions")
+    old_run = client.create_flow_run(flow_id=first)
+    second, _ = register_flow(client, name="versions", project=project)
+    new_run = client.create_flow_run(flow_id=second)
+    by_name = as_json(env, "flow-runs", "list", "--flow", "versions", "--project", project)
+    assert [run["id"] for run in by_name] == [new_run, old_run]
+    by_id = as_json(env, "flow-runs", "list", "--flow", first)
+    assert [run["id"] for run in by_id] == [old_run]
+    assert_one_error_line(cli(env, "flow-runs", "list", "--flow", "nosuch"), "no flow named")
+    assert_one_error_line(
+        cli(env, "flow-runs", "list", "--flow", str(uuid.uuid4())), "no flow with id"
+    )

@@ -28,7 +28,7 @@ from ._output import (
 if TYPE_CHECKING:
     from prefect_gql import Client
 
-__all__ = ["require_flow_run", "require_project", "resolve_flow"]
+__all__ = ["require_flow_name", "require_flow_run", "require_project", "resolve_flow"]
 
 
 def _rows(client: Client, document: str, root: str, **variables: Any) -> list[dict[str, Any]]:
@@ -89,6 +89,15 @@ def resolve_flow(client: Client, flow: str, project: str | None) -> str:
         )
     flow_id: str = flows[0]["id"]
     return flow_id
+
+
+def require_flow_name(client: Client, name: str, project: str | None) -> None:
+    """A one-line error unless a flow named ``name`` (in ``project``, if given) exists."""
+    if project is not None:
+        require_project(client, project)
+    if not _rows(client, FLOWS, "flow", name=name, project=project):
+        where = f" in project {project!r}" if project is not None else ""
+        raise click.ClickException(f"no flow named {name!r}{where}")
 
 
 # -- projects -------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import click
 from prefect_gql import FlowRunTimeoutError
 
 from ._app import app
-from ._catalog import require_flow_run, require_project, resolve_flow
+from ._catalog import require_flow_name, require_flow_run, require_project, resolve_flow
 from ._documents import AGENTS, DELETE_FLOW_RUN
 from ._output import (
     api_option,
@@ -166,15 +166,20 @@ def flow_runs_list(
     output: str,
     api: str | None,
 ) -> None:
-    """Flow runs, newest first."""
+    """Flow runs, newest first (with --flow NAME: of every version of that flow)."""
     checked_states = [state_name(state, "--state") for state in states]
+    flow_id, flow_name = (flow, None) if flow is not None and is_uuid(flow) else (None, flow)
     with client_for(api) as client:
-        flow_id = resolve_flow(client, flow, project) if flow is not None else None
+        if flow_id is not None:
+            resolve_flow(client, flow_id, project)
+        elif flow_name is not None:
+            require_flow_name(client, flow_name, project)
         if project is not None:
             require_project(client, project)
         runs = list(
             client.iter_flow_runs(
                 flow_id=flow_id,
+                flow_name=flow_name,
                 project=project,
                 states=checked_states or None,
                 labels=labels or None,
