@@ -31,8 +31,15 @@ if TYPE_CHECKING:
 __all__ = ["require_flow_name", "require_flow_run", "require_project", "resolve_flow"]
 
 
-def _rows(client: Client, document: str, root: str, **variables: Any) -> list[dict[str, Any]]:
-    answer = client.graphql(document, variables=variables)
+def _rows(client: Client, document: str, root: str, **equal: Any) -> list[dict[str, Any]]:
+    """The rows of ``root`` whose fields equal ``equal``'s values (``project`` compares the
+    project's name; a None value does not filter)."""
+    where: dict[str, Any] = {
+        field: {"name": {"_eq": value}} if field == "project" else {"_eq": value}
+        for field, value in equal.items()
+        if value is not None
+    }
+    answer = client.graphql(document, variables={"where": where})
     rows: list[dict[str, Any]] = answer["data"][root]
     return rows
 
@@ -68,8 +75,7 @@ def resolve_flow(client: Client, flow: str, project: str | None) -> str:
     """A flow's id from its id, or from its name (the newest unarchived version; with
     ``project`` only that project's)."""
     if is_uuid(flow):
-        found = [row for row in _rows(client, FLOWS, "flow") if row["id"] == flow]
-        if not found:
+        if not _rows(client, FLOWS, "flow", id=flow):
             raise click.ClickException(f"no flow with id {flow}")
         return flow
     if project is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 __all__ = ["AGENTS", "DELETE_FLOW_RUN", "DOCUMENTS", "FLOWS", "FLOW_RUN", "PROJECTS"]
 
 PROJECTS = """
-query CliProjects($name: String) {
-  project(where: {name: {_eq: $name}}, order_by: {name: asc}) {
+query CliProjects($where: project_bool_exp) {
+  project(where: $where, order_by: {name: asc}) {
     id
     name
     description
@@ -19,14 +19,11 @@ query CliProjects($name: String) {
   }
 }
 """
-"""Projects (one when ``$name`` is given; a null ``_eq`` matches all), with their flows."""
+"""Projects, with the names of their unarchived flows."""
 
 FLOWS = """
-query CliFlows($name: String, $project: String) {
-  flow(
-    where: {name: {_eq: $name}, project: {name: {_eq: $project}}}
-    order_by: [{name: asc}, {version: desc}, {created: desc}]
-  ) {
+query CliFlows($where: flow_bool_exp) {
+  flow(where: $where, order_by: [{name: asc}, {version: desc}, {created: desc}]) {
     id
     name
     version
@@ -36,7 +33,7 @@ query CliFlows($name: String, $project: String) {
   }
 }
 """
-"""Flows by name and project (either may be null: any), newest version first."""
+"""Flows, by name and newest version first."""
 
 AGENTS = """
 query CliAgents {
