@@ -47,7 +47,7 @@ def cli(
         )
     from click.testing import CliRunner  # noqa: PLC0415
 
-    from prefect_gql.cli._app import app  # noqa: PLC0415
+    from prefect_gql.cli._commands import app  # noqa: PLC0415
 
     unset: dict[str, str | None] = {name: None for name in os.environ if name not in env}
     result = CliRunner().invoke(

@@ -20,7 +20,7 @@ from prefect_gql import schema_path
 from prefect_gql._bundled import library_queries_path
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
 from prefect_gql.cli import _app as _cli, _console
-from prefect_gql.cli._app import app
+from prefect_gql.cli._commands import app
 
 from .conftest import copy_project
 

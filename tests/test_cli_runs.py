@@ -65,7 +65,7 @@ def test_importing_the_library_and_the_cli_never_loads_rich() -> None:
         " stub = types.ModuleType('httpx._main'); stub.main = lambda: None;"
         " sys.modules['httpx._main'] = stub;"
         " import prefect_gql; prefect_gql.Client; prefect_gql.AsyncClient;"
-        " import prefect_gql.cli._app;"
+        " import prefect_gql.cli._commands;"
         " loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'rich');"
         " assert not loaded, loaded"
     )

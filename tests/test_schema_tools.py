@@ -28,7 +28,7 @@ from prefect_gql._schema_tools import (
     validate_queries,
     write_schema,
 )
-from prefect_gql.cli._app import app
+from prefect_gql.cli._commands import app
 
 ROOT = Path(__file__).parents[1]
 SCHEMA = ROOT / "schema" / "prefect.graphql"

@@ -2,8 +2,9 @@
 
 Importing this package does not import click: ``main`` names the ``cli`` extra when it is
 missing. The commands live in private modules: ``_app`` (the group, server, schema and
-codegen commands), ``_runs`` (flow runs, logs, run, query, auth) and ``_catalog`` (flows,
-projects, agents).
+codegen commands), ``_runs`` (flow runs, task runs, logs, run, query, auth) and ``_catalog``
+(projects, flows, agents); ``_commands`` puts them together, ``_output`` and ``_documents``
+are what they share.
 """
 
 from ._console import MISSING_CLICK, main

@@ -1,7 +1,9 @@
-"""``prefect-gql``: the local server and the schema workflow, from the command line.
+"""The ``prefect-gql`` group (``--version``, ``--api``) and its commands for the local server
+and the schema workflow: server, schema pull/diff/path, init, generate, check.
 
 Only the command-line layer lives here; the work is done by ``_schema_tools`` and
-``_codegen``. Expected failures print one ``Error:`` line and exit 1, never a
+``_codegen``. ``_catalog`` and ``_runs`` add their commands to ``app``; ``_commands``
+imports all three. Expected failures print one ``Error:`` line and exit 1, never a
 traceback. click rather than typer: a faster start, without rich.
 """
 
@@ -37,7 +39,7 @@ from .._schema_tools import (
 )
 from ._output import API_HELP, is_uuid
 
-__all__ = ["app", "main"]
+__all__ = ["app"]
 
 _SERVER_EXTRA = ("ariadne", "uvicorn", "starlette")
 _CONFIG_HELP = (
@@ -434,14 +436,3 @@ def check(config: Path | None) -> None:
         click.echo(f"{package.name} is stale: run `prefect-gql generate` and commit it", err=True)
         raise click.exceptions.Exit(1)
     click.echo(f"queries valid; {package.name} is fresh")
-
-
-from . import (  # noqa: E402 - register their commands on app
-    _catalog,  # noqa: F401 - projects, flows, flow, agents
-    _runs,  # noqa: F401 - flow-runs, flow-run, task-runs, logs, run, query, auth
-)
-
-
-def main() -> None:
-    """Console entry point (``[project.scripts] prefect-gql``)."""
-    app(prog_name="prefect-gql")
