@@ -75,9 +75,11 @@ def app(api: str | None) -> None:
     """prefect_gql tools: runs, flows and projects from the terminal (as Prefect 1.x's CLI),
     the embedded local API server, your own typed operations and the schema.
 
-    Shell completion is click's: e.g. for bash, add
-    eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)" to ~/.bashrc
-    (zsh_source, fish_source for zsh and fish).
+    Shell completion is click's; for bash, add this line to ~/.bashrc (zsh_source
+    in ~/.zshrc, fish_source for fish):
+
+    \b
+        eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)"
     """
 
 

@@ -400,12 +400,14 @@ def logs(flow_run_id: str, follow: bool, since: str | None, output: str, api: st
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
     default=None,
+    metavar="SECONDS",
     help="With --watch: give up (exit 1) after this many seconds.",
 )
 @click.option(
     "--agent-wait",
     type=click.FloatRange(min=0),
     default=AGENT_WAIT,
+    metavar="SECONDS",
     show_default=True,
     help="With --watch: seconds before saying that no agent has picked the run up.",
 )
