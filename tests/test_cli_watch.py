@@ -58,6 +58,9 @@ def test_watch_gives_up_after_the_timeout(client: Client, env: dict[str, str]) -
         f"Error: flow run {run_id} did not finish within 0.5 s (last state: Scheduled)"
     )
     assert "Traceback" not in done.stderr
+    alone = cli(env, "run", flow_id, "--timeout", "5")
+    assert alone.returncode == 2
+    assert "--timeout bounds --watch" in alone.stderr
 
 
 def test_watch_says_when_no_agent_picks_the_run_up(

@@ -426,6 +426,8 @@ def run(
     """Create a run of FLOW (an id, or a name: its latest version) and print the run's id;
     with --watch, follow it to the end."""
     parameters = _pairs(params, "--param")
+    if timeout is not None and not watch:
+        raise click.UsageError("--timeout bounds --watch: pass both or neither")
     with client_for(api) as client:
         flow_id = resolve_flow(client, flow, project)
         run_id = client.create_flow_run(
