@@ -88,7 +88,6 @@ NOT_IMPLEMENTED = frozenset(
         "disable_flow_lazarus_process",
         "enable_flow_heartbeat",
         "enable_flow_lazarus_process",
-        "get_runs_in_queue",
         "insert_agent",
         "insert_agent_config",
         "insert_agent_config_one",
