@@ -19,7 +19,6 @@ from graphql import (
 )
 from pytest_httpx import HTTPXMock
 
-from prefect_gql._cli import app
 from prefect_gql._schema_tools import (
     SchemaToolError,
     diff_schemas,
@@ -29,6 +28,7 @@ from prefect_gql._schema_tools import (
     validate_queries,
     write_schema,
 )
+from prefect_gql.cli._commands import app
 
 ROOT = Path(__file__).parents[1]
 SCHEMA = ROOT / "schema" / "prefect.graphql"

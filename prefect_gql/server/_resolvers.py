@@ -15,6 +15,7 @@ from ariadne import MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from .._version import __version__
+from ._actions import ACTIONS
 from ._context import RequestContext, context_of
 from ._errors import UnauthenticatedError, require
 from ._filters import apply_read_arguments
@@ -233,7 +234,7 @@ def _api_info(ctx: RequestContext) -> Row:
 
 def bindables() -> list[ObjectType]:
     mutation = MutationType()
-    for name, action in MUTATIONS.items():
+    for name, action in {**MUTATIONS, **ACTIONS}.items():
         mutation.set_field(name, _mutation(action))
     query = QueryType()
     query.set_field(

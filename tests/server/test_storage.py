@@ -53,7 +53,7 @@ def test_a_storage_1_file_is_upgraded_with_every_row_kept(tmp_path: Path) -> Non
     db = tmp_path / "old.sqlite"
     shutil.copy(STORAGE_V1, db)
     documents = _documents(STORAGE_V1)
-    assert set(documents) == set(TABLES)
+    assert set(documents) == set(TABLES) - {"cloud_hook", "message"}  # tables added later
 
     store = Store(str(db))
     try:
