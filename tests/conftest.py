@@ -34,13 +34,17 @@ SECRET_SENTINEL = "sEcReT-SENTINEL-7f3a9c"
 
 @pytest.fixture(autouse=True)
 def isolated_prefect_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test reads the real ~/.prefect or PREFECT__* variables of the machine."""
+    """No test reads or writes the real home or sees PREFECT__* variables of the machine.
+
+    ``HOME`` is a fresh folder, so the default ``~/.prefect`` (returned) lies inside it.
+    """
     for name in list(os.environ):
         if name.upper().startswith("PREFECT__"):
             monkeypatch.delenv(name)
-    home = tmp_path / "prefect-home"
-    monkeypatch.setenv("PREFECT__HOME_DIR", str(home))
-    return home
+    user_home = tmp_path / "user-home"
+    user_home.mkdir()
+    monkeypatch.setenv("HOME", str(user_home))
+    return user_home / ".prefect"
 
 
 @pytest.fixture(autouse=True)
