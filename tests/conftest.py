@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -30,6 +30,18 @@ TASK_RUN_ID = "55555555-5555-5555-5555-555555555555"
 PROJECT_ID = "66666666-6666-6666-6666-666666666666"
 LIMIT_ID = "88888888-8888-8888-8888-888888888888"
 SECRET_SENTINEL = "sEcReT-SENTINEL-7f3a9c"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures, set up before ``isolated_prefect_home``, never
+    see the real home or PREFECT__* variables either."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in list(os.environ):
+            if name.upper().startswith("PREFECT__"):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("session-home")))
+        yield
 
 
 @pytest.fixture(autouse=True)
