@@ -45,16 +45,18 @@ def isolated_home_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 @pytest.fixture(autouse=True)
-def isolated_prefect_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_prefect_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """No test reads or writes the real home or sees PREFECT__* variables of the machine.
 
-    ``HOME`` is a fresh folder, so the default ``~/.prefect`` (returned) lies inside it.
+    ``HOME`` is a fresh folder (not inside ``tmp_path``, which stays the test's own), so
+    the default ``~/.prefect`` (returned) lies inside it.
     """
     for name in list(os.environ):
         if name.upper().startswith("PREFECT__"):
             monkeypatch.delenv(name)
-    user_home = tmp_path / "user-home"
-    user_home.mkdir()
+    user_home = tmp_path_factory.mktemp("user-home")
     monkeypatch.setenv("HOME", str(user_home))
     return user_home / ".prefect"
 

@@ -171,3 +171,26 @@ def test_saved_api_key_is_read_from_another_working_directory(
     client = Client("https://api.prefect.test", backend="cloud")
     assert client.credential_kind == "api_key"
     assert client.load_auth_from_disk() == {"api_key": "saved-key"}
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:4200", "prefect.test", "ftp://prefect.test/graphql", "http://", "://x"]
+)
+def test_an_api_url_httpx_cannot_send_to_is_refused_when_the_client_is_built(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="api_server") as raised:
+        Client(url, backend="server")
+    assert "PREFECT__CLOUD__API" in str(raised.value)
+
+
+def test_a_bad_api_url_from_the_environment_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PREFECT__SERVER__ENDPOINT", "localhost:4200")
+    with pytest.raises(ConfigurationError, match="localhost:4200"):
+        Client(backend="server")
+
+
+def test_an_api_url_never_shows_its_password() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Client(f"localhost://user:{SECRET_SENTINEL}@prefect.test", backend="server")
+    assert SECRET_SENTINEL not in str(raised.value)
