@@ -34,6 +34,11 @@ with warnings.catch_warnings():
     from prefect.run_configs import UniversalRun
     from prefect.utilities.graphql import EnumValue, with_args
 
+utcnow_on_purpose = pytest.mark.filterwarnings(
+    "ignore:datetime.datetime.utcnow\\(\\) is deprecated:DeprecationWarning"
+)
+"""For tests that pass ``datetime.utcnow()`` as Prefect users do (deprecated in Python 3.12)."""
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore::marshmallow.warnings.RemovedInMarshmallow4Warning"),
@@ -78,6 +83,7 @@ def runs_query(flow_id: str) -> dict[str, Any]:
     }
 
 
+@utcnow_on_purpose
 def test_a_prefect_user_script_runs_on_client(server: LocalServer) -> None:
     with Client(server.url) as client:  # Prefect: Client(api_server); no credentials
         prefect_user_script(client)
@@ -197,6 +203,7 @@ def test_prefect_1_4_1_exception_names_catch_what_the_client_raises(server: Loca
             client.get_flow_run_info("99999999-9999-9999-9999-999999999999")
 
 
+@utcnow_on_purpose
 def test_naive_scheduled_start_time_is_utc(server: LocalServer) -> None:
     with Client(server.url) as client:
         client.create_project("naive-times")
