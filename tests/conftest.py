@@ -11,10 +11,18 @@ from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
 from prefect_gql._core import ClientMethod
+
+# No verdict depends on the machine's speed: hypothesis's per-example deadline and its
+# too-slow health check are wall-clock limits, off for the whole suite.
+settings.register_profile(
+    "speed-independent", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("speed-independent")
 
 P = ParamSpec("P")
 T = TypeVar("T")
