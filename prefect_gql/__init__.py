@@ -54,9 +54,11 @@ if TYPE_CHECKING:
         InvalidStateError as InvalidStateError,
         LogWriteError as LogWriteError,
         NotFoundError as NotFoundError,
+        ObjectNotFoundError as ObjectNotFoundError,
         OperationFailedError as OperationFailedError,
         PrefectGQLError as PrefectGQLError,
         VersionLockError as VersionLockError,
+        VersionLockMismatchSignal as VersionLockMismatchSignal,
     )
     from ._model.flow import (
         EdgeSpec as EdgeSpec,

@@ -8,6 +8,7 @@ in ``_async/`` (and generated into ``_sync/``).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any, Generic, Literal, Self, TypeVar
 
@@ -51,6 +52,37 @@ def _positive_or_none(value: float | None, what: str) -> float | None:
     return value
 
 
+_USER_INFO = re.compile(r"[^/@]*@")
+
+
+def _sendable_api_server(url: str) -> str:
+    """``url`` if httpx can send to it (http or https, and a host), else ``ConfigurationError``
+    naming the setting, so a missing scheme fails when the client is built, not at the first
+    request. The error shows the URL without its user info (it may hold a password)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        parsed = None
+    if parsed is not None and parsed.scheme in ("http", "https") and parsed.host:
+        return url
+    shown = _USER_INFO.sub("***@", url)
+    raise ConfigurationError(
+        f"api_server {shown!r} is not a URL the client can send to: it needs http:// or "
+        "https:// and a host, e.g. http://localhost:4200 (set by the api_server argument, "
+        "PREFECT__CLOUD__API, PREFECT__SERVER__ENDPOINT or the config file's [cloud] api)"
+    )
+
+
+class _Unchanged:
+    """``with_options``'s default: not given, keep it (``deadline=None`` removes the deadline)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+_UNSET: Any = _Unchanged()
+
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 
@@ -90,6 +122,7 @@ class BaseClient(Generic[HttpT]):
                 "auth_token": api_token,
             },
         )
+        _sendable_api_server(settings.api_server)
         credentials = choose_credentials(settings)
         if max_retries is not None and max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
@@ -162,15 +195,16 @@ class BaseClient(Generic[HttpT]):
         *,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
-        deadline: float | None = None,
+        deadline: float | None = _UNSET,
         max_response_size: int | None = None,
     ) -> Self:
         """A client sharing this one's connections and login, with other retry/timeout settings.
 
-        ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only.
+        ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only;
+        ``deadline=None`` removes the deadline, an option not given is kept.
         """
         changes: dict[str, Any] = {}
-        if deadline is not None:
+        if deadline is not _UNSET:
             changes["deadline"] = _positive_or_none(deadline, "deadline")
         if max_response_size is not None:
             changes["max_response_bytes"] = _positive(max_response_size, "max_response_size")

@@ -113,7 +113,7 @@ class TaskRunMethods(ClientBase):
     def get_latest_cached_states(
         self, task_id: str, cache_key: str | None, created_after: datetime
     ) -> list[AnyState]:
-        """Cached states created after ``created_after`` (timezone-aware), newest first.
+        """Cached states created after ``created_after`` (naive: UTC), newest first.
 
         By ``cache_key`` when one is given, else by task.
         """

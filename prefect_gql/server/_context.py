@@ -8,6 +8,7 @@ from functools import cached_property
 from graphql import GraphQLResolveInfo
 
 from ._auth import Credentials, Principal
+from ._queue import AgentQueue
 from ._records import Records
 from ._registry import Registry
 from ._runs import Runs
@@ -24,6 +25,10 @@ class RequestContext:
     credentials: Credentials
     principal: Principal | None
     bearer: str | None
+    agent_id: str | None = None
+    """The ``X-PREFECT-AGENT-ID`` header: the agent the request comes from."""
+    core_version: str | None = None
+    """The ``X-PREFECT-CORE-VERSION`` header: the caller's Prefect version."""
 
     @cached_property
     def registry(self) -> Registry:
@@ -36,6 +41,10 @@ class RequestContext:
     @cached_property
     def records(self) -> Records:
         return Records(self.store)
+
+    @cached_property
+    def queue(self) -> AgentQueue:
+        return AgentQueue(self.store)
 
     @property
     def member_tenants(self) -> Store:

@@ -7,7 +7,8 @@ The codes are the ones the Prefect clients and prefect_gql react to: ``NOT_FOUND
 never ``API_ERROR``: the Prefect clients retry ``API_ERROR`` six times, which is
 right for a flaky backend and wrong for a uniqueness violation. A valid credential
 that may not do what it asks gets ``FORBIDDEN``; requests over the server's limits
-(``_limits``) get ``BAD_REQUEST``, ``PAYLOAD_TOO_LARGE`` or ``QUERY_TOO_COMPLEX``.
+(``_limits``) get ``BAD_REQUEST``, ``PAYLOAD_TOO_LARGE`` or ``QUERY_TOO_COMPLEX``; a
+root field of the schema the local server does not implement, ``NOT_IMPLEMENTED``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "BAD_USER_INPUT",
     "FORBIDDEN",
     "NOT_FOUND",
+    "NOT_IMPLEMENTED",
     "PAYLOAD_TOO_LARGE",
     "QUERY_TOO_COMPLEX",
     "UNAUTHENTICATED",
@@ -35,6 +37,7 @@ BAD_REQUEST = "BAD_REQUEST"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 FORBIDDEN = "FORBIDDEN"
 NOT_FOUND = "NOT_FOUND"
+NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNAUTHENTICATED = "UNAUTHENTICATED"

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import zlib
 from collections.abc import Mapping
 from typing import Any
 
 from ._errors import NOT_FOUND, APIError, require
+from ._schedules import check_schedule
 from ._store import Row, Store, new_id
 
 __all__ = ["DEFAULT_TENANT_ID", "Registry"]
@@ -95,6 +97,7 @@ class Registry:
         ):
             raise APIError("serialized_flow must be a JSON object with a name")
         name: str = serialized_flow["name"]
+        check_schedule(serialized_flow.get("schedule"))
         with self.store.transaction():
             group = version_group_id or self._version_group_of(project_id, name)
             versions = self.store.rows("flow", version_group_id=group)
@@ -119,8 +122,6 @@ class Registry:
                     "storage": serialized_flow.get("storage"),
                     "run_config": serialized_flow.get("run_config"),
                     "parameters": serialized_flow.get("parameters") or [],
-                    "is_schedule_active": set_schedule_active is not False
-                    and serialized_flow.get("schedule") is not None,
                     "description": description,
                     "idempotency_key": idempotency_key,
                     "core_version": serialized_flow.get("__version__"),
@@ -128,6 +129,10 @@ class Registry:
             )
             self._add_tasks(flow, _json_list(serialized_flow.get("tasks") or [], "tasks"))
             self._add_edges(flow, _json_list(serialized_flow.get("edges") or [], "edges"))
+            if set_schedule_active is not False and serialized_flow.get("schedule") is not None:
+                # As on Prefect Server, a schedule that cannot be active leaves it off.
+                with contextlib.suppress(APIError):
+                    self.set_schedule_active(flow["id"], True)
         return str(flow["id"])
 
     def create_flow_from_compressed_string(self, serialized_flow: str, **fields: Any) -> str:

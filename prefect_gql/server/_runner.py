@@ -14,6 +14,7 @@ import uvicorn
 from ._app import LocalAPI
 from ._auth import AuthConfig
 from ._registry import DEFAULT_TENANT_ID
+from ._services import ServiceIntervals, Services
 
 __all__ = ["LocalServer", "serve"]
 
@@ -26,9 +27,11 @@ def serve(
     port: int = 4200,
     db: str = ":memory:",
     auth: AuthConfig | None = None,
+    services: ServiceIntervals | None = None,
 ) -> None:
     """Serve until interrupted (what ``prefect-gql server`` runs)."""
-    uvicorn.run(LocalAPI(db=db, auth=auth).app, host=host, port=port, log_level="info")
+    api = LocalAPI(db=db, auth=auth, services=services)
+    uvicorn.run(api.app, host=host, port=port, log_level="info")
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
@@ -63,9 +66,10 @@ class LocalServer:
         auth: AuthConfig | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        services: ServiceIntervals | None = None,
     ) -> None:
         self.auth = auth
-        self._api = LocalAPI(db=db, auth=auth)
+        self._api = LocalAPI(db=db, auth=auth, services=services)
         self._socket = _bound_socket(host, port)
         self.host = host
         self.port: int = self._socket.getsockname()[1]
@@ -81,6 +85,12 @@ class LocalServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def services(self) -> Services:
+        """The scheduler, Lazarus and the zombie killer: ``services.scheduler.run_once()``
+        runs a pass now."""
+        return self._api.services
 
     @property
     def graphql_url(self) -> str:

@@ -2,9 +2,10 @@
 
 The SDL is package data in a wheel (``prefect_gql/server/schema.graphql``) and the
 repository's ``schema/prefect.graphql`` in a checkout. Fields the local server does
-not keep (aggregates' ``max``, cloud hooks, messages, ...) are still served, as
+not keep (aggregates' ``max``, ...) are still served, as
 empty values: null, or ``[]`` for a list, so that any document the schema
-validates gets an answer.
+validates gets an answer. A root field with no resolver answers an error with code
+``NOT_IMPLEMENTED`` that names it, never a null.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from graphql import (
 )
 
 from ._context import context_of
+from ._errors import NOT_IMPLEMENTED, APIError
 from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
 
-__all__ = ["build_schema", "load_sdl", "read_or_empty"]
+__all__ = ["build_schema", "load_sdl", "not_implemented", "read_or_empty"]
 
 PACKAGED_SCHEMA = "schema.graphql"
 REPOSITORY_SCHEMA = Path(__file__).resolve().parents[2] / "schema" / "prefect.graphql"
@@ -109,7 +111,18 @@ def read_or_empty(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
     return _empty(info.return_type) if value is None else value
 
 
+def not_implemented(_: Any, info: GraphQLResolveInfo, **__: Any) -> Any:
+    """The resolver of every root field the local server does not implement."""
+    raise APIError(
+        f"{info.field_name} is not implemented by the prefect_gql local server", NOT_IMPLEMENTED
+    )
+
+
 def _serve_unbound_fields(schema: GraphQLSchema) -> None:
+    for root in (schema.query_type, schema.mutation_type):
+        for schema_field in root.fields.values() if root is not None else ():
+            if schema_field.resolve is None:
+                schema_field.resolve = not_implemented
     for named_type in schema.type_map.values():
         if isinstance(named_type, GraphQLObjectType) and not named_type.name.startswith("__"):
             for schema_field in named_type.fields.values():

@@ -146,6 +146,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "task_run_artifact": {"kind": None, "data": None},
     "task_tag_limit": {},
     "secret": {},
+    "cloud_hook": {
+        "name": None,
+        "type": None,
+        "config": {},
+        "states": [],
+        "active": True,
+        "version_group_id": None,
+    },
+    "message": {"type": None, "text": None, "content": {}, "read": False},
 }
 """Every table the store keeps, with the defaults of its columns (``id``,
 ``created`` and ``updated`` are set by the store)."""
@@ -364,6 +373,22 @@ _OWN_COLUMNS: dict[str, dict[str, ColumnKind]] = {
     },
     "task_tag_limit": {"tenant_id": "value", "tag": "value", "limit": "value"},
     "secret": {"tenant_id": "value", "name": "value", "value": "json"},
+    "cloud_hook": {
+        "tenant_id": "value",
+        "name": "value",
+        "type": "value",
+        "config": "json",
+        "states": "json",
+        "active": "bool",
+        "version_group_id": "value",
+    },
+    "message": {
+        "tenant_id": "value",
+        "type": "value",
+        "text": "value",
+        "content": "json",
+        "read": "bool",
+    },
 }
 COLUMNS: dict[str, dict[str, ColumnKind]] = {
     table: {**_COMMON, **columns} for table, columns in _OWN_COLUMNS.items()
@@ -400,11 +425,13 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("agent_id",),
         ("state",),
         ("scheduled_start_time",),
+        ("tenant_id", "state", "state_start_time"),
     ),
     "task_run": (
         ("flow_run_id", "task_id", "map_index"),
         ("task_id",),
         ("state",),
+        ("flow_run_id", "state"),
         ("tenant_id",),
     ),
     "flow_run_state": (("flow_run_id", "version"),),
@@ -415,6 +442,8 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "task_run_artifact": (("task_run_id",), ("tenant_id",)),
     "task_tag_limit": (("tenant_id", "tag"), ("tag",)),
     "secret": (("tenant_id", "name"),),
+    "cloud_hook": (("tenant_id",),),
+    "message": (("tenant_id",),),
 }
 """``table -> indexed column tuples``: every foreign key, and the columns lookups and
 the clients' reads filter or order on (each table's ``id`` is unique besides)."""
