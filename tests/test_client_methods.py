@@ -453,6 +453,31 @@ async def test_set_flow_run_name_and_cancel(api: Api, httpx_mock: HTTPXMock) -> 
     ]
 
 
+async def test_delete_flow_run_sends_the_mutation_and_returns_success(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    add_graphql(httpx_mock, {"delete_flow_run": {"success": True}})
+    add_graphql(httpx_mock, {"delete_flow_run": {"success": False}})
+
+    assert await api(Client.delete_flow_run, FLOW_RUN_ID) is True
+    assert await api(Client.delete_flow_run, FLOW_RUN_ID) is False
+
+    first = httpx_mock.get_requests()[0]
+    assert graphql_body(first)["query"] == documents.DELETE_FLOW_RUN_GQL
+    assert sent_operations(httpx_mock) == [
+        ("DeleteFlowRun", {"input": {"flow_run_id": FLOW_RUN_ID}}),
+        ("DeleteFlowRun", {"input": {"flow_run_id": FLOW_RUN_ID}}),
+    ]
+
+
+async def test_delete_flow_run_refuses_a_bad_id_before_any_request(
+    api: Api, httpx_mock: HTTPXMock
+) -> None:
+    with pytest.raises(InvalidInputError, match="flow_run_id must be a UUID"):
+        await api(Client.delete_flow_run, "not-a-uuid")
+    assert httpx_mock.get_requests() == []
+
+
 async def test_flow_run_heartbeat_sends_the_heartbeat_header(
     api: Api, httpx_mock: HTTPXMock
 ) -> None:

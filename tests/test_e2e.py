@@ -186,6 +186,16 @@ async def test_names_cancel_logs_and_artifacts(e2e: Api) -> None:
     assert (await e2e(Client.get_flow_run_state, run_id)).type == "Cancelled"
 
 
+async def test_a_deleted_flow_run_is_gone(e2e: Api) -> None:
+    run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
+
+    assert await e2e(Client.delete_flow_run, run_id) is True
+
+    with pytest.raises(NotFoundError):
+        await e2e(Client.get_flow_run_info, run_id)
+    assert await e2e(Client.delete_flow_run, run_id) is False
+
+
 async def test_cached_states_by_task_and_by_cache_key(e2e: Api) -> None:
     run_id = await e2e(Client.create_flow_run, flow_id=await registered_flow(e2e))
     run = await e2e(Client.get_flow_run_info, run_id)

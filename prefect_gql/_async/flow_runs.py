@@ -153,6 +153,15 @@ class FlowRunMethods(AsyncClientBase):
         )
         return answer.cancel_flow_run.state if answer.cancel_flow_run else None
 
+    async def delete_flow_run(self, flow_run_id: str) -> bool:
+        """Delete a flow run, with its task runs, states and logs; whether the API did."""
+        answer = await self.operations.delete_flow_run(
+            input=generated.delete_flow_run_input(
+                flow_run_id=valid_uuid(flow_run_id, "flow_run_id")
+            )
+        )
+        return bool(answer.delete_flow_run and answer.delete_flow_run.success)
+
     async def update_flow_run_heartbeat(self, flow_run_id: str) -> None:
         """Heartbeat a flow run. Never raises: a missed heartbeat is logged, the run goes on."""
         try:

@@ -12,6 +12,7 @@ from .documents import (
     CREATE_PROJECT_GQL,
     CREATE_TASK_RUN_ARTIFACT_GQL,
     CREATE_TENANT_GQL,
+    DELETE_FLOW_RUN_GQL,
     DELETE_PROJECT_GQL,
     DELETE_TASK_RUN_ARTIFACT_GQL,
     DELETE_TASK_TAG_LIMIT_GQL,
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
         CreateTaskRunArtifactCreateTaskRunArtifact,
     )
     from .create_tenant import CreateTenant, CreateTenantCreateTenant
+    from .delete_flow_run import DeleteFlowRun, DeleteFlowRunDeleteFlowRun
     from .delete_project import DeleteProject, DeleteProjectDeleteProject
     from .delete_task_run_artifact import (
         DeleteTaskRunArtifact,
@@ -156,6 +158,7 @@ if TYPE_CHECKING:
         create_project_input,
         create_task_run_artifact_input,
         create_tenant_input,
+        delete_flow_run_input,
         delete_project_input,
         delete_task_run_artifact_input,
         delete_task_tag_limit_input,
@@ -258,6 +261,8 @@ _LAZY_IMPORTS = {
     "CreateTaskRunArtifactCreateTaskRunArtifact": ".create_task_run_artifact",
     "CreateTenant": ".create_tenant",
     "CreateTenantCreateTenant": ".create_tenant",
+    "DeleteFlowRun": ".delete_flow_run",
+    "DeleteFlowRunDeleteFlowRun": ".delete_flow_run",
     "DeleteProject": ".delete_project",
     "DeleteProjectDeleteProject": ".delete_project",
     "DeleteTaskRunArtifact": ".delete_task_run_artifact",
@@ -382,6 +387,7 @@ _LAZY_IMPORTS = {
     "create_project_input": ".input_types",
     "create_task_run_artifact_input": ".input_types",
     "create_tenant_input": ".input_types",
+    "delete_flow_run_input": ".input_types",
     "delete_project_input": ".input_types",
     "delete_task_run_artifact_input": ".input_types",
     "delete_task_tag_limit_input": ".input_types",
@@ -454,9 +460,12 @@ __all__ = [
     "CreateTaskRunArtifactCreateTaskRunArtifact",
     "CreateTenant",
     "CreateTenantCreateTenant",
+    "DELETE_FLOW_RUN_GQL",
     "DELETE_PROJECT_GQL",
     "DELETE_TASK_RUN_ARTIFACT_GQL",
     "DELETE_TASK_TAG_LIMIT_GQL",
+    "DeleteFlowRun",
+    "DeleteFlowRunDeleteFlowRun",
     "DeleteProject",
     "DeleteProjectDeleteProject",
     "DeleteTaskRunArtifact",
@@ -622,6 +631,7 @@ __all__ = [
     "create_project_input",
     "create_task_run_artifact_input",
     "create_tenant_input",
+    "delete_flow_run_input",
     "delete_project_input",
     "delete_task_run_artifact_input",
     "delete_task_tag_limit_input",

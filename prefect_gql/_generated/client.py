@@ -17,6 +17,7 @@ from .documents import (
     CREATE_PROJECT_GQL,
     CREATE_TASK_RUN_ARTIFACT_GQL,
     CREATE_TENANT_GQL,
+    DELETE_FLOW_RUN_GQL,
     DELETE_PROJECT_GQL,
     DELETE_TASK_RUN_ARTIFACT_GQL,
     DELETE_TASK_TAG_LIMIT_GQL,
@@ -71,6 +72,7 @@ if TYPE_CHECKING:
     from .create_project import CreateProject
     from .create_task_run_artifact import CreateTaskRunArtifact
     from .create_tenant import CreateTenant
+    from .delete_flow_run import DeleteFlowRun
     from .delete_project import DeleteProject
     from .delete_task_run_artifact import DeleteTaskRunArtifact
     from .delete_task_tag_limit import DeleteTaskTagLimit
@@ -100,6 +102,7 @@ if TYPE_CHECKING:
         create_project_input,
         create_task_run_artifact_input,
         create_tenant_input,
+        delete_flow_run_input,
         delete_project_input,
         delete_task_run_artifact_input,
         delete_task_tag_limit_input,
@@ -458,6 +461,21 @@ class AsyncOperations(AsyncBaseOperations):
         )
         data = self.get_data(response)
         return validate_result(CancelFlowRun, data)
+
+    async def delete_flow_run(
+        self, input: "delete_flow_run_input", **kwargs: Any
+    ) -> "DeleteFlowRun":
+        from .delete_flow_run import DeleteFlowRun
+
+        variables: dict[str, object] = {"input": input}
+        response = await self.execute(
+            query=DELETE_FLOW_RUN_GQL,
+            operation_name="DeleteFlowRun",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(DeleteFlowRun, data)
 
     async def write_run_logs(
         self, input: "write_run_logs_input", **kwargs: Any
@@ -1279,6 +1297,21 @@ class Operations(BaseOperations):
         )
         data = self.get_data(response)
         return validate_result(CancelFlowRun, data)
+
+    def delete_flow_run(
+        self, /, input: "delete_flow_run_input", **kwargs: Any
+    ) -> "DeleteFlowRun":
+        from .delete_flow_run import DeleteFlowRun
+
+        variables: dict[str, object] = {"input": input}
+        response = self.execute(
+            query=DELETE_FLOW_RUN_GQL,
+            operation_name="DeleteFlowRun",
+            variables=variables,
+            **kwargs,
+        )
+        data = self.get_data(response)
+        return validate_result(DeleteFlowRun, data)
 
     def write_run_logs(
         self, /, input: "write_run_logs_input", **kwargs: Any

@@ -10,6 +10,7 @@ __all__ = [
     "CREATE_PROJECT_GQL",
     "CREATE_TASK_RUN_ARTIFACT_GQL",
     "CREATE_TENANT_GQL",
+    "DELETE_FLOW_RUN_GQL",
     "DELETE_PROJECT_GQL",
     "DELETE_TASK_RUN_ARTIFACT_GQL",
     "DELETE_TASK_TAG_LIMIT_GQL",
@@ -261,6 +262,14 @@ CANCEL_FLOW_RUN_GQL = """
 mutation CancelFlowRun($input: cancel_flow_run_input!) {
   cancel_flow_run(input: $input) {
     state
+  }
+}
+"""
+
+DELETE_FLOW_RUN_GQL = """
+mutation DeleteFlowRun($input: delete_flow_run_input!) {
+  delete_flow_run(input: $input) {
+    success
   }
 }
 """

@@ -89,6 +89,10 @@ class create_tenant_input(BaseModel):
     slug: str
 
 
+class delete_flow_run_input(BaseModel):
+    flow_run_id: str
+
+
 class delete_project_input(BaseModel):
     project_id: str
     "The ID of the project to delete"

@@ -154,6 +154,15 @@ class FlowRunMethods(ClientBase):
         )
         return answer.cancel_flow_run.state if answer.cancel_flow_run else None
 
+    def delete_flow_run(self, flow_run_id: str) -> bool:
+        """Delete a flow run, with its task runs, states and logs; whether the API did."""
+        answer = self.operations.delete_flow_run(
+            input=generated.delete_flow_run_input(
+                flow_run_id=valid_uuid(flow_run_id, "flow_run_id")
+            )
+        )
+        return bool(answer.delete_flow_run and answer.delete_flow_run.success)
+
     def update_flow_run_heartbeat(self, flow_run_id: str) -> None:
         """Heartbeat a flow run. Never raises: a missed heartbeat is logged, the run goes on."""
         try:

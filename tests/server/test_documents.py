@@ -109,6 +109,7 @@ CALLS: dict[str, Callable[[GraphQL, World], Call]] = {
     "CreateProject": _plain(lambda w: {"input": {"name": "another", "tenant_id": w.tenant_id}}),
     "FindProjectByName": _plain(lambda w: {"name": w.project_name}),
     "DeleteProject": _plain(lambda w: {"input": {"project_id": w.project_id}}),
+    "DeleteFlowRun": _plain(lambda w: {"input": {"flow_run_id": w.flow_run_id}}),
     "SetSecret": _plain(lambda w: {"input": {"name": "PASSWORD", "value": "hunter2"}}),
     "GetOrCreateTaskRunInfo": _plain(lambda w: {"input": {
         "flow_run_id": w.flow_run_id, "task_id": w.task_ids["load-1"], "map_index": 3}}),
