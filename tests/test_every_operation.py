@@ -32,8 +32,18 @@ def operations() -> dict[str, Path]:
     return found
 
 
+def documents_sent(method: ast.AST) -> set[str]:
+    """The operations whose generated document (``GET_FLOW_RUN_INFO_GQL``) ``method`` sends."""
+    return {
+        node.id.removesuffix("_GQL").lower()
+        for node in ast.walk(method)
+        if isinstance(node, ast.Name) and node.id.endswith("_GQL")
+    }
+
+
 def senders() -> dict[str, set[tuple[str, str]]]:
-    """Each generated operation method -> the (module file, public method) sending it.
+    """Each generated operation method -> the (module file, public method) sending it,
+    through ``self.operations`` or with its generated document (``GET_FLOW_RUN_INFO_GQL``).
 
     A private helper's operations count for the public methods that call the helper.
     """
@@ -60,6 +70,7 @@ def senders() -> dict[str, set[tuple[str, str]]]:
                         sends.setdefault((path.name, method.name), set()).add(call.attr)
                     elif isinstance(target, ast.Name) and target.id == "self":
                         calls.setdefault(call.attr, set()).add(method.name)
+                sends.setdefault((path.name, method.name), set()).update(documents_sent(method))
     for (module, sender), operation_methods in sends.items():
         public = {sender} if not sender.startswith("_") else calls.get(sender, set())
         for operation in operation_methods:

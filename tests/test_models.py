@@ -18,8 +18,9 @@ from prefect_gql._model.results import (
     TaskRunInfo,
     _Frozen,
     from_answer,
+    validate_answer,
 )
-from prefect_gql._model.states import Running, Success
+from prefect_gql._model.states import Pending, Running, Success
 
 TASK_RUN: dict[str, Any] = {
     "id": "t1",
@@ -125,6 +126,44 @@ def _assert_mirrors(facade: type[BaseModel], generated: type[BaseModel]) -> None
 
 def test_flow_run_info_reads_the_get_flow_run_info_answer_where_the_query_puts_it() -> None:
     _assert_mirrors(FlowRunInfo, GetFlowRunInfoFlowRunByPk)
+
+
+def test_flow_run_info_from_an_answer_equals_one_built_from_the_generated_model() -> None:
+    answer = {
+        "id": "r1",
+        "name": None,
+        "flow_id": "f1",
+        "parameters": {"x": [1, {"y": None}]},
+        "context": None,
+        "version": 3,
+        "scheduled_start_time": "2020-06-17T00:00:00+00:00",
+        "serialized_state": {"type": "Running", "message": "go"},
+        "task_runs": [
+            {
+                "id": "t1",
+                "version": 1,
+                "serialized_state": None,
+                "task": {"id": "k1", "slug": "extract"},
+            }
+        ],
+        "flow": {"project": {"id": "p1", "name": "etl"}},
+    }
+    run = GetFlowRunInfoFlowRunByPk.model_validate(answer)
+    expected = FlowRunInfo(
+        id=run.id,
+        name=run.name,
+        flow_id=run.flow_id,
+        project=ProjectInfo(id=run.flow.project.id, name=run.flow.project.name),
+        parameters={"x": [1, {"y": None}]},
+        context={},
+        version=run.version,
+        scheduled_start_time=run.scheduled_start_time,
+        state=Running(message="go"),
+        task_runs=[
+            TaskRunInfo(id="t1", task_id="k1", task_slug="extract", version=1, state=Pending())
+        ],
+    )
+    assert validate_answer(FlowRunInfo, answer, "GetFlowRunInfo") == expected
 
 
 def test_facade_models_built_by_callers_still_check_their_states() -> None:
