@@ -9,6 +9,7 @@ validates gets an answer.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    StringValueNode,
+    ValueNode,
+    value_from_ast_untyped,
 )
 
 from ._context import context_of
@@ -83,8 +87,20 @@ def _serialize_timestamp(value: Any) -> str:
         return str(value)
 
 
+def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    """A ``JSON`` argument written in the document, as Prefect Server's JSON scalar reads
+    it: a string literal is JSON text (``state: "{\\"type\\": \\"Scheduled\\"}"``);
+    an object, list or number literal is taken as written."""
+    if isinstance(node, StringValueNode):
+        try:
+            return json.loads(node.value)
+        except ValueError as err:
+            raise ValueError(f"a JSON string literal must hold JSON text: {err}") from err
+    return value_from_ast_untyped(node, variables)
+
+
 def _scalars() -> list[ScalarType]:
-    scalars = []
+    scalars = [ScalarType("JSON", literal_parser=_parse_json_literal)]
     for name in ("UUID", "uuid"):
         scalars.append(ScalarType(name, serializer=str, value_parser=_parse_uuid))
     for name in ("DateTime", "timestamptz"):

@@ -31,8 +31,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ._filters import text_matches
 from ._query import (
     SELECTED,
+    TEXT_MATCH_FUNCTION,
     ReadArguments,
     compile_count,
     compile_select,
@@ -134,6 +136,10 @@ def _schema_statements() -> Iterator[str]:
             yield f"CREATE INDEX IF NOT EXISTS {name} ON {quote(table)} ({listed_index})"
 
 
+def _text_match(operator: str, value: object, pattern: str) -> int:
+    return int(text_matches(operator, value, pattern))
+
+
 class _Reader:
     """A thread's read connection; closed when its thread ends or the store closes."""
 
@@ -171,6 +177,7 @@ class _Database:
             uri=self.path.startswith("file:"),
         )
         connection.execute("PRAGMA cache_size = -16000")
+        connection.create_function(TEXT_MATCH_FUNCTION, 3, _text_match, deterministic=True)
         return connection
 
     def read(self, sql: str, parameters: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
