@@ -89,13 +89,15 @@ def _serialize_timestamp(value: Any) -> str:
 
 def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
     """A ``JSON`` argument written in the document, as Prefect Server's JSON scalar reads
-    it: a string literal is JSON text (``state: "{\\"type\\": \\"Scheduled\\"}"``);
-    an object, list or number literal is taken as written."""
+    it: a string literal holding JSON text is that JSON (``state: "{\\"type\\":
+    \\"Scheduled\\"}"``); an object, list or number literal is taken as written. A string
+    literal that is not JSON text stays a string (Prefect Server refuses it, echoing
+    the literal, which may be a secret's value)."""
     if isinstance(node, StringValueNode):
         try:
             return json.loads(node.value)
-        except ValueError as err:
-            raise ValueError(f"a JSON string literal must hold JSON text: {err}") from err
+        except ValueError:
+            return node.value
     return value_from_ast_untyped(node, variables)
 
 

@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ._errors import APIError
 from ._filters import text_matches
 from ._query import (
     SELECTED,
@@ -88,19 +89,38 @@ def normalize_timestamp(value: object) -> str:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     else:
         raise ValueError(f"a timestamp must be an ISO-8601 string, not {type(value).__name__}")
-    return _stored_form(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return _stored_form(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError as err:
+        raise ValueError(f"the timestamp {value!r} is out of range in UTC") from err
 
 
 class StorageError(RuntimeError):
     """A database file this version of the server cannot use."""
 
 
+_INTEGERS = range(-(2**63), 2**63)
+"""The integers an SQLite column holds."""
+
+
 def _encode(kind: ColumnKind, value: Any) -> Any:
-    if value is None or kind == "value":
+    if value is None:
         return value
+    if kind == "value":
+        if isinstance(value, str | float) or (isinstance(value, int) and value in _INTEGERS):
+            return value
+        raise APIError(f"a value of this kind cannot be stored here: {_described(value)}")
     if kind == "json":
         return json.dumps(value)
     return bool(value)
+
+
+def _described(value: object) -> str:
+    if isinstance(value, int):
+        return "an integer out of the 64-bit range"
+    if isinstance(value, dict):
+        return "a JSON object"
+    return "a JSON list" if isinstance(value, list) else type(value).__name__
 
 
 def _decode(kind: ColumnKind, value: Any) -> Any:
