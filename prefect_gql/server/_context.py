@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from graphql import GraphQLResolveInfo
 
 from ._auth import Credentials, Principal
+from ._batches import Batches
 from ._records import Records
 from ._registry import Registry
 from ._runs import Runs
@@ -18,12 +19,14 @@ __all__ = ["RequestContext", "context_of"]
 
 @dataclass
 class RequestContext:
-    """``store`` is narrowed to the caller's tenant when token mode binds one."""
+    """``store`` is narrowed to the caller's tenant when token mode binds one;
+    ``batches`` holds the relationship values read ahead for the request."""
 
     store: Store
     credentials: Credentials
     principal: Principal | None
     bearer: str | None
+    batches: Batches = field(default_factory=Batches)
 
     @cached_property
     def registry(self) -> Registry:

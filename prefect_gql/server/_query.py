@@ -26,10 +26,12 @@ from ._filters import DIRECTIONS, TEXT_OPERATORS, check_distinct_on, order_terms
 from ._tables import COLUMNS, NOT_NULL, RELATIONSHIPS, Relationship
 
 __all__ = [
+    "BATCH_KEY",
     "SELECTED",
     "TEXT_MATCH_FUNCTION",
     "ReadArguments",
     "compile_count",
+    "compile_related",
     "compile_select",
     "quote",
     "scope_condition",
@@ -316,6 +318,58 @@ def compile_select(
     """
     compiler = _Compiler(tenant_id)
     return compiler.rows_query(table, SELECTED[table], arguments, equal), compiler.parameters
+
+
+BATCH_KEY = "batch_key"
+"""The column of ``compile_related``'s rows that names the row each belongs to."""
+
+
+def compile_related(
+    relationship: Relationship,
+    tenant_id: str | None,
+    arguments: ReadArguments,
+    keys: Sequence[Any],
+    max_rows: int,
+) -> tuple[str, dict[str, Any]]:
+    """SQL for the rows a relationship field reads for many rows at once: the rows of
+    ``relationship.table`` whose ``id`` (to one) or ``relationship.column`` (to many)
+    is among ``keys``, each with its key as ``BATCH_KEY`` after the table's columns.
+    A to-many read takes its ``where``, ``order_by``, ``limit`` and ``offset`` for each
+    key's rows on their own; at most ``max_rows`` rows in all.
+
+    Raises ``ValueError`` as ``compile_select`` does.
+    """
+    compiler = _Compiler(tenant_id)
+    table = relationship.table
+    key = "id" if relationship.to_one else relationship.column
+    key_column = compiler.column(table, "t0", key)
+    limit, offset = arguments.get("limit"), arguments.get("offset")
+    if (limit is not None and limit < 0) or (offset is not None and offset < 0):
+        raise ValueError("limit and offset must not be negative")
+    conditions = [
+        compiler.visible(table, "t0"),
+        f"{key_column} IN (SELECT value FROM json_each({compiler.bind(json.dumps(list(keys)))}))",
+        compiler.where(table, "t0", arguments.get("where")),
+    ]
+    ordering = ", ".join([*compiler.order(table, "t0", arguments.get("order_by")), "t0.seq"])
+    selected = f"{SELECTED[table]}, {key_column} AS {BATCH_KEY}"
+    if limit is None and not offset:
+        sql = (
+            f"SELECT {selected} FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+            f" ORDER BY {ordering}"
+        )
+    else:
+        first = offset or 0
+        last = "" if limit is None else f" AND t0.place <= {compiler.bind(first + limit)}"
+        inner = (
+            f"SELECT t0.*, ROW_NUMBER() OVER (PARTITION BY {key_column} ORDER BY {ordering})"
+            f" AS place FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+        )
+        sql = (
+            f"SELECT {selected} FROM ({inner}) AS t0 WHERE t0.place > {compiler.bind(first)}"
+            f"{last} ORDER BY t0.place"
+        )
+    return f"{sql} LIMIT {compiler.bind(max_rows)}", compiler.parameters
 
 
 def compile_count(

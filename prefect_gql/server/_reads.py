@@ -16,16 +16,19 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
+from ._batches import MISSING
 from ._context import context_of
 from ._errors import APIError
 from ._query import ReadArguments
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, TABLES, Relationship
 
-__all__ = ["StoredAggregate", "aggregate_of", "install_reads"]
+__all__ = ["READ_AHEAD", "StoredAggregate", "aggregate_of", "install_reads"]
 
 Resolver = Callable[..., Any]
 AGGREGATE = "_aggregate"
+READ_AHEAD: set[Resolver] = set()
+"""The relationship resolvers that take the values ``_batches`` read ahead."""
 
 
 class StoredAggregate(Mapping[str, Any]):
@@ -117,7 +120,12 @@ def _by_pk_reader(table: str) -> Resolver:
 
 def _relationship_reader(relationship: Relationship, *, aggregate: bool = False) -> Resolver:
     def read(row: Row, info: GraphQLResolveInfo, **arguments: Any) -> Any:
-        store = context_of(info).store
+        ctx = context_of(info)
+        if not aggregate:
+            found = ctx.batches.take(info.field_nodes[0], row)
+            if found is not MISSING:
+                return found
+        store = ctx.store
         if relationship.to_one:
             return store.get(relationship.table, row.get(relationship.column))
         equal = {relationship.column: row["id"]}
@@ -145,7 +153,9 @@ def install_reads(schema: GraphQLSchema) -> None:
         if not isinstance(object_type, GraphQLObjectType):
             continue
         for name, relationship in RELATIONSHIPS.get(table, {}).items():
-            object_type.fields[name].resolve = _relationship_reader(relationship)
+            reader = _relationship_reader(relationship)
+            READ_AHEAD.add(reader)
+            object_type.fields[name].resolve = reader
             if f"{name}{AGGREGATE}" in object_type.fields:
                 object_type.fields[f"{name}{AGGREGATE}"].resolve = _relationship_reader(
                     relationship, aggregate=True

@@ -38,11 +38,12 @@ from ._query import (
     TEXT_MATCH_FUNCTION,
     ReadArguments,
     compile_count,
+    compile_related,
     compile_select,
     quote,
     scope_condition,
 )
-from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Row
+from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Relationship, Row
 
 __all__ = [
     "STORAGE_VERSION",
@@ -358,6 +359,28 @@ class Store:
         """
         sql, parameters = compile_select(table, self.tenant_id, arguments or {}, equal)
         return [_row(table, values) for values in self._db.read(sql, parameters)]
+
+    def select_related(
+        self,
+        relationship: Relationship,
+        arguments: ReadArguments,
+        keys: Sequence[object],
+        max_rows: int,
+    ) -> list[tuple[Any, Row]] | None:
+        """What a relationship field reads for many rows in one statement: ``(key, row)``
+        pairs, ``key`` being the id (to one) or ``relationship.column`` (to many) the
+        row was found by; None when there are more than ``max_rows`` rows.
+
+        Raises ``ValueError`` as ``select`` does.
+        """
+        sql, parameters = compile_related(
+            relationship, self.tenant_id, arguments, keys, max_rows + 1
+        )
+        found = self._db.read(sql, parameters)
+        if len(found) > max_rows:
+            return None
+        table = relationship.table
+        return [(values[-1], _row(table, values[:-1])) for values in found]
 
     def count(
         self,
