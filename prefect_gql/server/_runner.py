@@ -65,8 +65,12 @@ class LocalServer:
         port: int = 0,
     ) -> None:
         self.auth = auth
-        self._api = LocalAPI(db=db, auth=auth)
         self._socket = _bound_socket(host, port)
+        try:
+            self._api = LocalAPI(db=db, auth=auth)
+        except BaseException:
+            self._socket.close()
+            raise
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self._api.app, log_level="warning", access_log=False, lifespan="on")
@@ -115,10 +119,12 @@ class LocalServer:
             return False
 
     def stop(self) -> None:
+        """Stops the server and closes its database (also when it never started)."""
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=STARTUP_TIMEOUT)
         self._socket.close()
+        self._api.store.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -181,12 +181,17 @@ class _Database:
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self.writer = self._connect()
-        if not self.in_memory:
-            self.writer.execute("PRAGMA journal_mode = WAL")
-        self.writer.execute("PRAGMA synchronous = NORMAL")
-        self.writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
-        self.writer.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
-        _prepare(self.writer, path)
+        self._closer = weakref.finalize(self, _close_connections, self.writer, self._readers)
+        try:
+            if not self.in_memory:
+                self.writer.execute("PRAGMA journal_mode = WAL")
+            self.writer.execute("PRAGMA synchronous = NORMAL")
+            self.writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
+            self.writer.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            _prepare(self.writer, path)
+        except BaseException:
+            self._closer()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -215,10 +220,16 @@ class _Database:
         return reader.connection.execute(sql, parameters).fetchall()
 
     def close(self) -> None:
+        """Closes every connection (the writer and each thread's reader); also done when
+        the database is garbage collected without being closed. Closing again is a no-op."""
         with self.lock:
-            for reader in list(self._readers):
-                reader.connection.close()
-            self.writer.close()
+            self._closer()
+
+
+def _close_connections(writer: sqlite3.Connection, readers: weakref.WeakSet[_Reader]) -> None:
+    for reader in list(readers):
+        reader.connection.close()
+    writer.close()
 
 
 def _prepare(connection: sqlite3.Connection, path: str) -> None:

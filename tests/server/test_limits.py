@@ -319,6 +319,7 @@ def test_a_query_that_fans_out_is_stopped_by_the_execution_budget(
 ) -> None:
     world = fan_out_world(busy, 10)
     monkeypatch.setattr(_limits, "MAX_RESOLVED_FIELDS", 2_000)
+    monkeypatch.setattr(_limits, "clock", StepClock())
     small = busy.data(fan_out_query(world, 1))
     assert len(small["flow_run"]) == 10
     response = busy.post(fan_out_query(world, 3))

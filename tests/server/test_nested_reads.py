@@ -136,6 +136,7 @@ def test_a_nested_query_over_the_budget_reads_no_level_it_cannot_answer(
     grow(nested, world, 30)
     budget = 200
     monkeypatch.setattr(_limits, "MAX_RESOLVED_FIELDS", budget)
+    monkeypatch.setattr(_limits, "clock", lambda: 0.0)
     query = (
         "query($flow: uuid!) { flow_run(where: {flow_id: {_eq: $flow}}) { id"
         " flow { flow_runs { id name task_runs { id state } } } } }"
@@ -152,6 +153,7 @@ def test_a_nested_query_over_the_budget_stops_at_the_field_row_by_row_reading_wo
 ) -> None:
     world = build_world(nested)
     grow(nested, world, 4)
+    monkeypatch.setattr(_limits, "clock", lambda: 0.0)
     for budget in (37, 60, 61, 95):
         monkeypatch.setattr(_limits, "MAX_RESOLVED_FIELDS", budget)
         batched = nested.error(UI_PAGE, {"flow": world.flow_id})
