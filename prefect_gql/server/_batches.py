@@ -23,10 +23,13 @@ from graphql import FieldNode, GraphQLObjectType, get_argument_values, get_named
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, Relationship
 
-__all__ = ["MISSING", "Batches"]
+__all__ = ["MISSING", "READ_AHEAD", "Batches"]
 
 MISSING: Any = object()
 """What ``Batches.take`` returns for a field it has not read ahead."""
+READ_AHEAD: set[Callable[..., Any]] = set()
+"""The relationship resolvers that take their values from ``Batches``: only the fields
+they resolve are read ahead."""
 
 CollectSubfields = Callable[[GraphQLObjectType, list[FieldNode]], dict[str, list[FieldNode]]]
 _Key = tuple[int, int]
@@ -68,7 +71,7 @@ class Batches:
             node = nodes[0]
             relationship = relationships.get(node.name.value)
             field = object_type.fields.get(node.name.value)
-            if relationship is None or field is None:
+            if relationship is None or field is None or field.resolve not in READ_AHEAD:
                 continue
             pending = [row for row in stored if (id(node), id(row)) not in self._values]
             child_type = get_named_type(field.type)

@@ -33,10 +33,9 @@ from graphql import (
 )
 from graphql.pyutils import Path
 
-from ._batches import MISSING
+from ._batches import MISSING, READ_AHEAD
 from ._context import RequestContext
 from ._limits import BudgetedExecutionContext
-from ._reads import READ_AHEAD
 from ._schema import read_or_empty
 
 __all__ = ["ServerExecutionContext"]

@@ -16,19 +16,17 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
-from ._batches import MISSING
+from ._batches import MISSING, READ_AHEAD
 from ._context import context_of
 from ._errors import APIError
 from ._query import ReadArguments
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, TABLES, Relationship
 
-__all__ = ["READ_AHEAD", "StoredAggregate", "aggregate_of", "install_reads"]
+__all__ = ["StoredAggregate", "aggregate_of", "install_reads"]
 
 Resolver = Callable[..., Any]
 AGGREGATE = "_aggregate"
-READ_AHEAD: set[Resolver] = set()
-"""The relationship resolvers that take the values ``_batches`` read ahead."""
 
 
 class StoredAggregate(Mapping[str, Any]):
