@@ -110,13 +110,11 @@ class Batches:
         own_key = relationship.column if relationship.to_one else "id"
         keys = [key for key in dict.fromkeys(row.get(own_key) for row in rows) if key is not None]
         found: list[tuple[Any, Row]] | None = []
-        if keys and max_rows > 0:
+        if keys:
             try:
                 found = store.select_related(relationship, arguments, keys, max_rows)
             except ValueError:
                 return []
-        elif keys:
-            found = None
         if found is None:
             return []
         grouped: dict[Any, list[Row]] = {}

@@ -380,10 +380,13 @@ class Store:
     ) -> list[tuple[Any, Row]] | None:
         """What a relationship field reads for many rows in one statement: ``(key, row)``
         pairs, ``key`` being the id (to one) or ``relationship.column`` (to many) the
-        row was found by; None when there are more than ``max_rows`` rows.
+        row was found by; None, without reading, when ``max_rows`` is not positive, and
+        when there are more than ``max_rows`` rows.
 
         Raises ``ValueError`` as ``select`` does.
         """
+        if max_rows < 1:
+            return None
         sql, parameters = compile_related(
             relationship, self.tenant_id, arguments, keys, max_rows + 1
         )
