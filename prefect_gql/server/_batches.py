@@ -18,21 +18,32 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType, get_argument_values, get_named_type
+from graphql import (
+    FieldNode,
+    GraphQLField,
+    GraphQLObjectType,
+    get_argument_values,
+    get_named_type,
+)
 
 from ._store import Row, Store
 from ._tables import RELATIONSHIPS, Relationship
 
-__all__ = ["MISSING", "READ_AHEAD", "Batches"]
+__all__ = ["COUNTED_AHEAD", "MISSING", "READ_AHEAD", "Batches"]
 
 MISSING: Any = object()
 """What ``Batches.take`` returns for a field it has not read ahead."""
 READ_AHEAD: set[Callable[..., Any]] = set()
 """The relationship resolvers that take their values from ``Batches``: only the fields
 they resolve are read ahead."""
+COUNTED_AHEAD: set[Callable[..., Any]] = set()
+"""The ``<relationship>_aggregate`` resolvers whose ``aggregate { count }`` takes its
+value from ``Batches``."""
+AGGREGATE = "_aggregate"
 
 CollectSubfields = Callable[[GraphQLObjectType, list[FieldNode]], dict[str, list[FieldNode]]]
 _Key = tuple[int, int]
+_CountKey = tuple[int, int, int]
 
 
 class Batches:
@@ -40,6 +51,15 @@ class Batches:
 
     def __init__(self) -> None:
         self._values: dict[_Key, tuple[Mapping[str, Any], Any]] = {}
+        self._counts: dict[_CountKey, tuple[Mapping[str, Any], int]] = {}
+
+    def counted(self, aggregate: FieldNode, count: FieldNode, row: Mapping[str, Any]) -> Any:
+        """The ``count`` (node) of the aggregate field ``aggregate`` on ``row``, counted
+        ahead, else ``MISSING``."""
+        found = self._counts.get((id(aggregate), id(count), id(row)))
+        if found is None or found[0] is not row:
+            return MISSING
+        return found[1]
 
     def take(self, node: FieldNode, row: Mapping[str, Any]) -> Any:
         """The value read ahead for ``node`` on ``row``, else ``MISSING``."""
@@ -71,6 +91,11 @@ class Batches:
             node = nodes[0]
             relationship = relationships.get(node.name.value)
             field = object_type.fields.get(node.name.value)
+            if field is not None and field.resolve in COUNTED_AHEAD:
+                counted = relationships.get(node.name.value.removesuffix(AGGREGATE))
+                if counted is not None:
+                    self._count(store, counted, field, nodes, stored, collect_subfields, variables)
+                continue
             if relationship is None or field is None or field.resolve not in READ_AHEAD:
                 continue
             pending = [row for row in stored if (id(node), id(row)) not in self._values]
@@ -125,3 +150,56 @@ class Batches:
             value: Any = (children[0] if children else None) if relationship.to_one else children
             self._values[(id(node), id(row))] = (row, value)
         return [child for _, child in found]
+
+    def _count(
+        self,
+        store: Store,
+        relationship: Relationship,
+        field: GraphQLField,
+        nodes: list[FieldNode],
+        rows: list[Mapping[str, Any]],
+        collect_subfields: CollectSubfields,
+        variables: dict[str, Any],
+    ) -> None:
+        """Counts ahead each ``aggregate { count }`` selected on an aggregate field of
+        ``rows``, one statement a ``count``; not for paged aggregates, which count per row."""
+        node = nodes[0]
+        arguments = get_argument_values(field, node, variables)
+        aggregate_type = get_named_type(field.type)
+        if any(arguments.get(name) is not None for name in ("limit", "offset", "distinct_on")):
+            return
+        if not isinstance(aggregate_type, GraphQLObjectType):
+            return
+        for aggregate_nodes in collect_subfields(aggregate_type, nodes).values():
+            aggregate_field = aggregate_type.fields.get(aggregate_nodes[0].name.value)
+            fields_type = get_named_type(aggregate_field.type) if aggregate_field else None
+            if aggregate_nodes[0].name.value != "aggregate" or not isinstance(
+                fields_type, GraphQLObjectType
+            ):
+                continue
+            for count_nodes in collect_subfields(fields_type, aggregate_nodes).values():
+                count = count_nodes[0]
+                if count.name.value != "count":
+                    continue
+                pending = [
+                    row for row in rows if (id(node), id(count), id(row)) not in self._counts
+                ]
+                keys = [row.get("id") for row in pending if row.get("id") is not None]
+                if not keys:
+                    continue
+                options = get_argument_values(fields_type.fields["count"], count, variables)
+                try:
+                    counts = store.count_related(
+                        relationship,
+                        arguments,
+                        keys,
+                        columns=options.get("columns"),
+                        distinct=bool(options.get("distinct")),
+                    )
+                except ValueError:
+                    continue
+                for row in pending:
+                    self._counts[(id(node), id(count), id(row))] = (
+                        row,
+                        counts.get(row.get("id"), 0),
+                    )

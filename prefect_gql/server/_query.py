@@ -32,6 +32,7 @@ __all__ = [
     "ReadArguments",
     "compile_count",
     "compile_related",
+    "compile_related_count",
     "compile_select",
     "quote",
     "scope_condition",
@@ -370,6 +371,45 @@ def compile_related(
             f"{last} ORDER BY t0.place"
         )
     return f"{sql} LIMIT {compiler.bind(max_rows)}", compiler.parameters
+
+
+def compile_related_count(
+    relationship: Relationship,
+    tenant_id: str | None,
+    arguments: ReadArguments,
+    keys: Sequence[Any],
+    columns: Sequence[str] | None,
+    distinct: bool,
+) -> tuple[str, dict[str, Any]]:
+    """SQL for an array relationship's ``<field>_aggregate { aggregate { count } }`` of
+    many rows at once: ``(key, count)`` for each key among ``keys`` that has rows
+    (``relationship.column`` = key), counted as ``compile_count`` counts. The
+    arguments must not page (no ``limit``, ``offset`` or ``distinct_on``)."""
+    compiler = _Compiler(tenant_id)
+    table = relationship.table
+    key_column = compiler.column(table, "t0", relationship.column)
+    names = list(columns or [])
+    listed = "".join(
+        f", {compiler.column(table, 't0', name)} AS c{index}" for index, name in enumerate(names)
+    )
+    conditions = [
+        compiler.visible(table, "t0"),
+        f"{key_column} IN (SELECT value FROM json_each({compiler.bind(json.dumps(list(keys)))}))",
+        compiler.where(table, "t0", arguments.get("where")),
+    ]
+    inner = (
+        f"SELECT {key_column} AS {BATCH_KEY}{listed} FROM {quote(table)} AS t0"
+        f" WHERE {_all(conditions)}"
+    )
+    if names:
+        present = " AND ".join(f"c{index} IS NOT NULL" for index in range(len(names)))
+        kept = ", ".join(f"c{index}" for index in range(len(names)))
+        inner = (
+            f"SELECT {'DISTINCT ' if distinct else ''}{BATCH_KEY}, {kept} FROM ({inner})"
+            f" WHERE {present}"
+        )
+    sql = f"SELECT {BATCH_KEY}, COUNT(*) FROM ({inner}) GROUP BY {BATCH_KEY}"
+    return sql, compiler.parameters
 
 
 def compile_count(

@@ -39,6 +39,7 @@ from ._query import (
     ReadArguments,
     compile_count,
     compile_related,
+    compile_related_count,
     compile_select,
     quote,
     scope_condition,
@@ -395,6 +396,25 @@ class Store:
             return None
         table = relationship.table
         return [(values[-1], _row(table, values[:-1])) for values in found]
+
+    def count_related(
+        self,
+        relationship: Relationship,
+        arguments: ReadArguments,
+        keys: Sequence[object],
+        *,
+        columns: Sequence[str] | None = None,
+        distinct: bool = False,
+    ) -> dict[Any, int]:
+        """An array relationship's aggregate ``count`` for many rows in one statement:
+        ``relationship.column`` value -> count (absent: none).
+
+        Raises ``ValueError`` as ``select`` does.
+        """
+        sql, parameters = compile_related_count(
+            relationship, self.tenant_id, arguments, keys, columns, distinct
+        )
+        return {key: int(counted) for key, counted in self._db.read(sql, parameters)}
 
     def count(
         self,

@@ -7,6 +7,7 @@ cost a statement per run and relationship before.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,15 @@ from prefect_gql.server import LocalServer, _limits
 from prefect_gql.server._batches import Batches
 from prefect_gql.server._store import _Database
 
-from .conftest import GraphQL, World, build_world, create_flow_run, mutation, set_state
+from .conftest import (
+    GraphQL,
+    World,
+    build_world,
+    create_flow_run,
+    create_project,
+    mutation,
+    set_state,
+)
 
 
 @dataclass
@@ -162,3 +171,59 @@ def test_a_nested_query_over_the_budget_stops_at_the_field_row_by_row_reading_wo
             expected = nested.error(UI_PAGE, {"flow": world.flow_id})
         assert batched == expected, budget
         assert batched["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+FLOW_FAILURES = """
+query ($projectId: uuid, $heartbeat:timestamptz) {
+  flow  (where: { project_id: { _eq: $projectId }}) {
+    id
+    name
+    archived
+    failed_count: flow_runs_aggregate(where: {state: {_eq: "Failed"},
+                                              updated: {_gte: $heartbeat}}) {
+      aggregate{
+        count
+      }
+    }
+    runs_count: flow_runs_aggregate(where:{ updated: {_gte: $heartbeat}}) {
+      aggregate{
+        count
+      }
+    }
+    named: flow_runs_aggregate { aggregate { count(columns: [name], distinct: true) } }
+  }
+}
+"""
+"""legacy-ui ``src/graphql/Dashboard/flow-failures.gql`` (the dashboard's failures tile;
+one long line wrapped), and a distinct count."""
+
+
+def test_aggregate_counts_per_level_not_per_row(
+    nested: GraphQL, monkeypatch: pytest.MonkeyPatch, reads: Reads
+) -> None:
+    statements = {}
+    for flows in (2, 7):
+        project_id = create_project(nested, f"failures-{flows}-{uuid.uuid4().hex[:6]}")
+        for number in range(flows):
+            flow_id = nested.data(
+                mutation("create_flow", "id"),
+                {"i": {"project_id": project_id, "serialized_flow": {"name": f"f{number}"}}},
+            )["create_flow"]["id"]
+            for run in range(number):
+                run_id = create_flow_run(nested, flow_id, flow_run_name=f"run-{run % 2}")
+                if run % 2:
+                    set_state(nested, "flow_run", run_id, {"type": "Failed"})
+        variables = {"projectId": project_id, "heartbeat": "2000-01-01T00:00:00+00:00"}
+        reads.clear()
+        batched = nested.data(FLOW_FAILURES, variables)
+        statements[flows] = len(reads.statements)
+        with monkeypatch.context() as row_by_row:
+            row_by_row.setattr(Batches, "prefetch", lambda *_, **__: None)
+            assert nested.data(FLOW_FAILURES, variables) == batched
+    assert statements[2] == statements[7] == 4, statements
+    counts = [
+        (flow["failed_count"]["aggregate"]["count"], flow["runs_count"]["aggregate"]["count"],
+         flow["named"]["aggregate"]["count"])
+        for flow in batched["flow"]
+    ]  # fmt: skip
+    assert counts == [(n // 2, n, min(n, 2)) for n in range(7)]
