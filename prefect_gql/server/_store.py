@@ -125,24 +125,26 @@ def _described(value: object) -> str:
     return "a JSON list" if isinstance(value, list) else type(value).__name__
 
 
-def _decode(kind: ColumnKind, value: Any) -> Any:
-    if value is None or kind == "value":
-        return value
-    if kind == "json":
-        return json.loads(value)
-    return bool(value)
-
-
 _KINDS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
     table: tuple(columns.items()) for table, columns in COLUMNS.items()
 }
 
 
+_DECODED: dict[str, tuple[tuple[int, ColumnKind], ...]] = {
+    table: tuple((index, kind) for index, (_, kind) in enumerate(kinds) if kind != "value")
+    for table, kinds in _KINDS.items()
+}
+"""``table -> (position, kind)`` of its columns kept as JSON text or 0/1."""
+_NAMES = {table: tuple(name for name, _ in kinds) for table, kinds in _KINDS.items()}
+
+
 def _row(table: str, values: Sequence[Any]) -> Row:
-    return {
-        name: value if value is None or kind == "value" else _decode(kind, value)
-        for (name, kind), value in zip(_KINDS[table], values, strict=True)
-    }
+    decoded = list(values)
+    for index, kind in _DECODED[table]:
+        value = decoded[index]
+        if value is not None:
+            decoded[index] = json.loads(value) if kind == "json" else bool(value)
+    return dict(zip(_NAMES[table], decoded, strict=True))
 
 
 def _schema_statements() -> Iterator[str]:
