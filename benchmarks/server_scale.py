@@ -231,9 +231,12 @@ def seed(path: str, sizes: Sizes) -> Seeded:
 SERVER = """
 import sys, uvicorn
 from prefect_gql.server import create_app
-uvicorn.run(create_app(db=sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
+from prefect_gql.server._runner import freeze_startup_objects
+app = create_app(db=sys.argv[1])
+freeze_startup_objects()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+"""``serve()`` (``prefect-gql server``) without its access log."""
 
 
 def _free_port() -> int:
