@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from prefect_gql.server import LocalServer
+from prefect_gql.server._filters import TEXT_OPERATORS
 
 from .conftest import SERIALIZED_FLOW, GraphQL, World, build_world, create_project, mutation
 
@@ -340,3 +341,19 @@ def test_random_json_in_a_flow_run(bad: GraphQL, bad_world: World, value: Any, m
                 {"id": answer["data"]["create_flow_run"]["id"]},
             )
             assert "errors" not in read, read
+
+
+@PROPERTY_SETTINGS
+@given(
+    operator=st.sampled_from(sorted(TEXT_OPERATORS)),
+    pattern=st.text(st.sampled_from("ab%_\\[]()|*+?{}^$.,-"), max_size=8),
+)
+def test_random_text_patterns(bad: GraphQL, bad_world: World, operator: str, pattern: str) -> None:
+    """Any pattern is a filter or BAD_USER_INPUT (one Postgres would refuse), in SQL and
+    on the in-memory ``user`` field alike."""
+    with no_server_faults():
+        for document in (
+            f"query($p: String) {{ flow_run(where: {{name: {{{operator}: $p}}}}) {{ id }} }}",
+            f"query($p: String) {{ user(where: {{username: {{{operator}: $p}}}}) {{ id }} }}",
+        ):
+            assert_data_or_bad_input(bad(document, {"p": pattern}))
