@@ -34,6 +34,8 @@ def test_server_scale_smoke_run_prints_every_measure() -> None:
         "sequential throughput, 1 client",
         "throughput, 20 concurrent clients",
         "throughput, 20 concurrent httpx clients",
+        "nested page p50 (60 runs, 1,201 fields)",
+        "nested page over the field budget p50",
         "server peak memory (VmHWM)",
         "of a request: validating the get_flow_run_info document",
         "of a request: executing get_flow_run_info",
