@@ -87,6 +87,17 @@ GET_RUNS_IN_QUEUE = """
 mutation($input: get_runs_in_queue_input!) { get_runs_in_queue(input: $input) { flow_run_ids } }
 """
 REGISTER_AGENT = "mutation($i: register_agent_input!) { register_agent(input: $i) { id } }"
+NESTED_PAGE = """
+query($limit: Int!) {
+  flow_run(order_by: {created: desc}, limit: $limit) {
+    id name state flow { name project { name } } task_runs { id state task { slug } }
+  }
+}
+"""
+NESTED_FIELDS_PER_RUN = 3 + 4 + 1 + TASKS * 4
+"""The fields NESTED_PAGE resolves for each run (its task runs included)."""
+NESTED_FIELDS = 100_000
+"""The fields of the nested query measured: the server's field budget."""
 
 
 @dataclass(frozen=True)
@@ -231,9 +242,12 @@ def seed(path: str, sizes: Sizes) -> Seeded:
 SERVER = """
 import sys, uvicorn
 from prefect_gql.server import create_app
-uvicorn.run(create_app(db=sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
+from prefect_gql.server._runner import freeze_startup_objects
+app = create_app(db=sys.argv[1])
+freeze_startup_objects()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+"""``serve()`` (``prefect-gql server``) without its access log."""
 
 
 def _free_port() -> int:
@@ -320,6 +334,9 @@ class Figures:
     queue_runs: int = 0
     queue_unmatched_ms: float = 0.0
     scheduler: SchedulerFigures | None = None
+    nested_runs: int = 0
+    nested_answered_ms: float = 0.0
+    nested_stopped_ms: float = 0.0
 
 
 def measure_empty(db: str, sizes: Sizes) -> float:
@@ -375,6 +392,7 @@ def measure_full(db: str, sizes: Sizes, figures: Figures) -> None:
 
             figures.set_state_ms = _p50_ms(set_state, sizes.samples)
             measure_queue(http, url, sizes, figures)
+            measure_nested(http, url, sizes, figures)
             figures.sequential_per_s = statistics.median(
                 _sequential(http, url, runs, sizes.throughput_requests) for _ in range(ROUNDS)
             )
@@ -391,6 +409,28 @@ def measure_full(db: str, sizes: Sizes, figures: Figures) -> None:
     figures.validate_ms = _p50_ms(
         lambda: validate(server_schema(), parse(GET_FLOW_RUN_INFO)), max(20, sizes.samples // 10)
     )
+
+
+def measure_nested(http: httpx.Client, url: str, sizes: Sizes, figures: Figures) -> None:
+    """The UI's nested page over as many runs as make ``NESTED_FIELDS`` fields (all the
+    runs there are, in a smaller database), answered; and over more, stopped by the
+    field budget."""
+    within = (NESTED_FIELDS - 1) // NESTED_FIELDS_PER_RUN
+    figures.nested_runs = min(sizes.flow_runs, within)
+    samples = max(3, sizes.samples // 200)
+
+    def answered() -> None:
+        page = _post(http, url, NESTED_PAGE, {"limit": figures.nested_runs})["flow_run"]
+        assert len(page) == figures.nested_runs, len(page)
+
+    def stopped() -> None:
+        over = within + 1
+        answer = http.post(url, json={"query": NESTED_PAGE, "variables": {"limit": over}}).json()
+        if sizes.flow_runs >= over:
+            assert answer["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", answer
+
+    figures.nested_answered_ms = _p50_ms(answered, samples)
+    figures.nested_stopped_ms = _p50_ms(stopped, samples)
 
 
 def measure_execution(db: str, seeded: Seeded, sizes: Sizes) -> dict[str, float]:
@@ -780,6 +820,14 @@ def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
          "same load from httpx.AsyncClient (median of 3),"
          f" {figures.concurrent_httpx_errors} failed:"
          " bounded by the client's own CPU (~1.2 ms a request), which shares the 2 cores"),
+        (f"nested page p50 ({figures.nested_runs:,} runs,"
+         f" {figures.nested_runs * NESTED_FIELDS_PER_RUN + 1:,} fields)",
+         f"{figures.nested_answered_ms:,.0f} ms",
+         "flow_run { flow { project } task_runs { task } }, read per level; "
+         + _verdict(figures.nested_answered_ms <= 1000, "<= 1 s")),
+        ("nested page over the field budget p50", f"{figures.nested_stopped_ms:,.0f} ms",
+         f"one run more than {NESTED_FIELDS:,} fields allow: QUERY_TOO_COMPLEX; "
+         + _verdict(figures.nested_stopped_ms <= 1000, "<= 1 s")),
         ("server peak memory (VmHWM)", f"{figures.peak_memory_mb:,.0f} MB", ""),
         ("of a request: validating the get_flow_run_info document", f"{figures.validate_ms:.2f} ms",
          "graphql-core validate() against the server's schema, with the limit rules left out:"

@@ -41,7 +41,7 @@ from ._output import API_HELP, is_uuid
 
 __all__ = ["app"]
 
-_SERVER_EXTRA = ("ariadne", "uvicorn", "starlette")
+_SERVER_EXTRA = ("ariadne", "uvicorn", "starlette", "croniter", "dateutil")
 _CONFIG_HELP = (
     "ariadne-codegen config (default: the nearest codegen.toml, or pyproject.toml with"
     " [tool.ariadne-codegen], from the cwd up)."

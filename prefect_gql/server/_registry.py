@@ -20,6 +20,7 @@ from typing import Any
 
 from ._errors import NOT_FOUND, APIError, require
 from ._schedules import check_schedule
+from ._shapes import checked_edge, checked_flow, checked_task
 from ._store import Row, Store, new_id
 
 __all__ = ["DEFAULT_TENANT_ID", "Registry"]
@@ -92,10 +93,7 @@ class Registry:
         idempotency_key: str | None = None,
     ) -> str:
         project = require(self.store.get("project", project_id), "project", project_id)
-        if not isinstance(serialized_flow, Mapping) or not isinstance(
-            serialized_flow.get("name"), str
-        ):
-            raise APIError("serialized_flow must be a JSON object with a name")
+        checked_flow(serialized_flow)
         name: str = serialized_flow["name"]
         check_schedule(serialized_flow.get("schedule"))
         with self.store.transaction():
@@ -188,8 +186,7 @@ class Registry:
         """Tasks new to the flow (by slug) are added; known ones are left as they are."""
         known = {task["slug"] for task in self.store.rows("task", flow_id=flow["id"])}
         for task in tasks:
-            if not isinstance(task, Mapping) or not isinstance(task.get("slug"), str):
-                raise APIError("every serialized task needs a slug")
+            checked_task(task)
             if task["slug"] in known:
                 continue
             known.add(task["slug"])
@@ -221,8 +218,7 @@ class Registry:
             for edge in self.store.rows("edge", flow_id=flow["id"])
         }
         for edge in edges:
-            if not isinstance(edge, Mapping):
-                raise APIError("every serialized edge must be a JSON object")
+            checked_edge(edge)
             ends = (
                 _task_id(slugs, edge.get("upstream_task")),
                 _task_id(slugs, edge.get("downstream_task")),

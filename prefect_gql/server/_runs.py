@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, require
+from ._shapes import checked_run_config, checked_state
 from ._store import Row, Store, new_id, normalize_timestamp, now_iso
 
 __all__ = [
@@ -68,11 +69,10 @@ def check_version(table: str, run: Row, version: int | None) -> None:
 
 
 def _checked_state(state: Any) -> Mapping[str, Any]:
-    if not isinstance(state, Mapping) or state.get("type") not in STATE_TYPES:
-        raise APIError("state must be a serialized Prefect State with a known type")
-    if len(json.dumps(state)) > MAX_STATE_BYTES:
+    checked = checked_state(state, STATE_TYPES)
+    if len(json.dumps(checked)) > MAX_STATE_BYTES:
         raise APIError("State payload is too large.")
-    return state
+    return checked
 
 
 def state_columns(state: Mapping[str, Any], timestamp: str) -> Row:
@@ -119,6 +119,9 @@ class Runs:
                 return str(existing["id"])
         if parameters is not None and not isinstance(parameters, Mapping):
             raise APIError("parameters must be a JSON object")
+        if context is not None and not isinstance(context, Mapping):
+            raise APIError("context must be a JSON object")
+        checked_run_config(run_config)
         group = self.store.get("flow_group", flow["flow_group_id"]) or {}
         declared = [p for p in flow["parameters"] if isinstance(p, Mapping) and "name" in p]
         run_parameters = {

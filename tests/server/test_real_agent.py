@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 
 LABEL = "prefect-gql-real-agent"
 FINAL_STATE_DEADLINE = 300.0
-PREFECT_GQL = "from prefect_gql.cli._console import main; main()"
+PREFECT_GQL = "from prefect_gql.cli import main; main()"
 """``prefect-gql`` as its console script runs it."""
 FLOW_SCRIPT = """
 import sys
