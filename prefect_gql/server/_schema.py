@@ -30,6 +30,7 @@ from graphql import (
     GraphQLSchema,
 )
 
+from ._computed_reads import install_computed_reads
 from ._context import context_of
 from ._errors import NOT_IMPLEMENTED, APIError
 from ._reads import aggregate_of, install_reads
@@ -162,6 +163,7 @@ def build_schema() -> GraphQLSchema:
     schema = make_executable_schema(load_sdl(), *_scalars(), *bindables())
     _use_graphql_core_enum_parsing(schema)
     install_reads(schema)
+    install_computed_reads(schema)
     _list_tenants_as_a_member(schema)
     _serve_unbound_fields(schema)
     return schema
