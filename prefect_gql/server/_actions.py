@@ -27,6 +27,7 @@ from ._errors import NOT_FOUND, APIError, require
 from ._registry import UNIQUENESS_VIOLATION
 from ._runs import STATE_TYPES
 from ._store import Row, Store
+from ._writes import delete_row
 
 __all__ = ["ACTIONS", "CLOUD_HOOK_TYPES", "HOOK_STATES"]
 
@@ -280,12 +281,18 @@ def _delete_tenant(ctx: RequestContext, input: Input) -> Row:
 def _delete_agent(ctx: RequestContext, input: Input) -> Row:
     """The runs it submitted keep their history and lose their agent (``agent_id``
     becomes null, as the foreign key's ``ON DELETE SET NULL`` does)."""
-    agent_id = input["agent_id"]
-    if ctx.store.get("agent", agent_id) is None:
-        return _success(False)
-    for run in ctx.store.rows("flow_run", agent_id=agent_id):
-        ctx.store.update("flow_run", run["id"], {"agent_id": None})
-    return _success(ctx.store.delete("agent", agent_id))
+    return _success(delete_row(ctx.store, "agent", input["agent_id"]))
+
+
+def _delete_agent_config(ctx: RequestContext, input: Input) -> Row:
+    """Its agents stay, with no config."""
+    return _success(delete_row(ctx.store, "agent_config", input["agent_config_id"]))
+
+
+def _update_agent_config(ctx: RequestContext, input: Input) -> Row:
+    """The name and settings given (a null one is left as it is)."""
+    changes = {key: input[key] for key in ("name", "settings") if input.get(key) is not None}
+    return _success(_updated(ctx.store, "agent_config", input["agent_config_id"], changes))
 
 
 # -- messages -------------------------------------------------------------------------
@@ -445,6 +452,8 @@ ACTIONS: dict[str, Action] = {
     "update_tenant_settings": _update_tenant_settings,
     "delete_tenant": _delete_tenant,
     "delete_agent": _delete_agent,
+    "delete_agent_config": _delete_agent_config,
+    "update_agent_config": _update_agent_config,
     "mark_message_as_read": _mark_message(True),
     "mark_message_as_unread": _mark_message(False),
     "delete_message": _delete_message,

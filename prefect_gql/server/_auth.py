@@ -40,7 +40,7 @@ __all__ = [
 
 PrincipalKind = Literal["open", "api_key", "api_token", "access_token", "refresh_token"]
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
-USER_ONLY_FIELDS = frozenset({"create_tenant"})
+USER_ONLY_FIELDS = frozenset({"create_tenant", "insert_tenant", "insert_tenant_one"})
 """Root fields that act for a user rather than in a tenant: token mode needs a USER API token."""
 
 

@@ -36,6 +36,7 @@ from ._errors import NOT_IMPLEMENTED, APIError
 from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
+from ._writes import install_writes
 
 __all__ = ["build_schema", "load_sdl", "not_implemented", "read_or_empty"]
 
@@ -164,6 +165,7 @@ def build_schema() -> GraphQLSchema:
     _use_graphql_core_enum_parsing(schema)
     install_reads(schema)
     install_computed_reads(schema)
+    install_writes(schema)
     _list_tenants_as_a_member(schema)
     _serve_unbound_fields(schema)
     return schema

@@ -502,3 +502,33 @@ def test_task_graph_traversals(gql: GraphQL, world: World) -> None:
     }
     bad = gql.error('{ utility_downstream_tasks(args: {start_task_ids: "{nope}"}) { depth } }')
     assert bad["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_auto_scheduled_runs_go_when_the_group_schedule_changes(gql: GraphQL, world: World) -> None:
+    group_id = flow_of(gql, world.flow_id)["flow_group"]["id"]
+    auto = create_flow_run(gql, world.flow_id, idempotency_key="auto-scheduled:x")
+    gql.data(
+        "mutation($id: uuid!) { update_flow_run(where: {id: {_eq: $id}},"
+        " _set: {auto_scheduled: true}) { affected_rows } }",
+        {"id": auto},
+    )
+    assert act(gql, "delete_flow_group_schedule", flow_group_id=group_id) == {"success": True}
+    ids = {r["id"] for r in gql.data(
+        "query($f: uuid!) { flow_run(where: {flow_id: {_eq: $f}}) { id } }", {"f": world.flow_id}
+    )["flow_run"]}  # fmt: skip
+    assert ids == {world.flow_run_id}
+
+
+def test_delete_agent_keeps_the_runs_it_submitted(gql: GraphQL, world: World) -> None:
+    agent_id = act(gql, "register_agent", "id", type="LocalAgent", name="a")["id"]
+    gql.data(
+        "mutation($id: uuid!, $a: uuid!) { update_flow_run(where: {id: {_eq: $id}},"
+        " _set: {agent_id: $a}) { affected_rows } }",
+        {"id": world.flow_run_id, "a": agent_id},
+    )
+    assert act(gql, "delete_agent", agent_id=agent_id) == {"success": True}
+    assert act(gql, "delete_agent", agent_id=agent_id) == {"success": False}
+    run = gql.data(
+        "query($id: uuid!) { flow_run_by_pk(id: $id) { agent_id } }", {"id": world.flow_run_id}
+    )
+    assert run == {"flow_run_by_pk": {"agent_id": None}}
