@@ -9,8 +9,8 @@ see, in token mode), so does this; where it raises, this answers an error.
 
 Cloud hooks are stored, listed, switched and deleted, but the local server sends no
 request anywhere: a hook of type ``PREFECT_MESSAGE`` writes its message (that is
-all Server does for one), and testing a hook of another type answers ``success:
-false`` saying so.
+all Server does for one; ``_hooks`` calls them on flow run state changes), and
+testing a hook of another type answers ``success: false`` saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 from ._context import RequestContext
 from ._errors import NOT_FOUND, APIError, require
+from ._hooks import flow_run_state_event, write_hook_message
 from ._registry import UNIQUENESS_VIOLATION
 from ._runs import STATE_TYPES
 from ._store import Row, Store
@@ -370,33 +371,28 @@ def _test_event(ctx: RequestContext, hook: Row, input: Input) -> Row:
     state = {"version": 1, "state": state_type, "serialized_state": serialized_state}
     run = ctx.store.get("flow_run", input.get("flow_run_id"))
     if run is None:
-        return {
-            "is_test_event": True,
-            "flow_run": {"id": str(uuid.uuid4()), "name": "test-run"},
-            "tenant": {"id": hook["tenant_id"], "slug": "test-slug"},
-            "flow": {"id": str(uuid.uuid4()), "name": "Cloud Hook Test Flow"},
-            "state": state,
-        }
+        return flow_run_state_event(
+            {"id": str(uuid.uuid4()), "name": "test-run"},
+            state,
+            {"id": str(uuid.uuid4()), "name": "Cloud Hook Test Flow"},
+            {"id": hook["tenant_id"], "slug": "test-slug"},
+            is_test_event=True,
+        )
     flow = ctx.store.get("flow", run["flow_id"]) or {}
     tenant = ctx.store.get("tenant", run["tenant_id"]) or {}
-    return {
-        "flow_run": {
+    return flow_run_state_event(
+        {
             "id": run["id"],
             "is_test_event": True,
-            "tenant_id": run["tenant_id"],
-            "flow_id": run["flow_id"],
             "name": run["name"],
             "version": run["version"] + 1,
             "state": state_type,
             "serialized_state": serialized_state,
         },
-        "flow": {
-            key: flow.get(key)
-            for key in ("id", "tenant_id", "name", "environment", "version_group_id")
-        },
-        "tenant": {"id": tenant.get("id"), "slug": tenant.get("slug")},
-        "state": state,
-    }
+        state,
+        {key: flow.get(key) for key in ("id", "name", "flow_group_id", "version_group_id")},
+        {"id": tenant.get("id"), "slug": tenant.get("slug")},
+    )
 
 
 def _test_cloud_hook(ctx: RequestContext, input: Input) -> Row:
@@ -411,15 +407,7 @@ def _test_cloud_hook(ctx: RequestContext, input: Input) -> Row:
             "error": f"the local server sends no requests: a {hook['type']} hook is stored"
             " but never called",
         }
-    event = _test_event(ctx, hook, input)
-    ctx.store.insert(
-        "message",
-        {
-            "tenant_id": hook["tenant_id"],
-            "type": "CLOUD_HOOK",
-            "content": {"event": event, "type": "CLOUD_HOOK"},
-        },
-    )
+    write_hook_message(ctx.store, hook["tenant_id"], _test_event(ctx, hook, input))
     return {"success": True, "error": None}
 
 

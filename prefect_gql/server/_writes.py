@@ -60,6 +60,14 @@ UNIQUE_KEYS["edge"]["edge_flow_id_task_ids_key"] = (
 UNIQUE_KEYS["flow_run"]["ix_flow_run_idempotency_key_unique"] = ("flow_id", "idempotency_key")
 UNIQUE_KEYS["task_run"]["task_run_unique_identifier_key"] = ("flow_run_id", "task_id", "map_index")
 
+NOW_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "flow_run": ("scheduled_start_time",),
+    "flow_run_state": ("timestamp",),
+    "task_run_state": ("timestamp",),
+    "log": ("timestamp",),
+}
+"""Columns whose Postgres default is ``now()`` (besides ``created`` and ``updated``)."""
+
 SET_NULL: dict[str, tuple[tuple[str, str], ...]] = {
     "agent": (("flow_run", "agent_id"),),
     "agent_config": (("agent", "agent_config_id"),),
@@ -283,11 +291,11 @@ class _Writer:
             existing = table.conflicting(self.store, row, constraint)
             if existing is not None:
                 return self._resolve_conflict(table, existing, row, on_conflict)
-        table.check(self.store, row, [*COLUMNS[table.name]], None)
         stored = dict(row)
-        for column in ("created", "updated"):
+        for column in ("created", "updated", *NOW_DEFAULTS.get(table.name, ())):
             if stored.get(column) is None:
                 stored[column] = now_iso()
+        table.check(self.store, stored, [*COLUMNS[table.name]], None)
         self.store.insert(table.name, stored)
         self.affected += 1
         return self._read_back(table.name, str(stored["id"]))

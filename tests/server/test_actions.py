@@ -532,3 +532,38 @@ def test_delete_agent_keeps_the_runs_it_submitted(gql: GraphQL, world: World) ->
         "query($id: uuid!) { flow_run_by_pk(id: $id) { agent_id } }", {"id": world.flow_run_id}
     )
     assert run == {"flow_run_by_pk": {"agent_id": None}}
+
+
+def test_a_message_hook_writes_a_message_when_a_run_enters_a_watched_state(
+    gql: GraphQL, world: World
+) -> None:
+    group = gql.data(
+        "query($id: uuid!) { flow_by_pk(id: $id) { version_group_id } }", {"id": world.flow_id}
+    )["flow_by_pk"]["version_group_id"]
+    hooks = {
+        watch: act(
+            gql, "create_cloud_hook", "id", tenant_id=world.tenant_id, type="PREFECT_MESSAGE",
+            states=["Failed"], version_group_id=version_group,
+        )["id"]
+        for watch, version_group in (("mine", group), ("other", "another-group"))
+    }  # fmt: skip
+    count = "{ message_aggregate { aggregate { count } } }"
+
+    def messages() -> int:
+        counted: int = gql.data(count)["message_aggregate"]["aggregate"]["count"]
+        return counted
+
+    before = messages()
+    assert "errors" not in set_state(gql, "flow_run", world.flow_run_id, RUNNING)
+    assert messages() == before
+    assert "errors" not in set_state(gql, "flow_run", world.flow_run_id, {"type": "Failed"})
+    assert messages() == before + 1
+    event = gql.data("{ message(order_by: {created: desc}, limit: 1) { type content } }")[
+        "message"
+    ][0]
+    assert event["type"] == "CLOUD_HOOK"
+    assert event["content"]["event"]["flow_run"]["id"] == world.flow_run_id
+    assert event["content"]["event"]["state"]["state"] == "Failed"
+    assert act(gql, "set_cloud_hook_inactive", cloud_hook_id=hooks["mine"]) == {"success": True}
+    assert "errors" not in set_state(gql, "flow_run", world.flow_run_id, {"type": "Failed"})
+    assert messages() == before + 1

@@ -8,7 +8,8 @@ field answers ``null`` without an error, or ``INTERNAL_SERVER_ERROR``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -29,9 +30,9 @@ from graphql import (
     is_non_null_type,
 )
 
-from prefect_gql.server import LocalServer, load_sdl
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, load_sdl
 
-from .conftest import GraphQL
+from .conftest import GraphQL, build_world
 
 SCHEMA: GraphQLSchema = build_schema(load_sdl())
 KNOWN_CODES = frozenset(
@@ -62,24 +63,39 @@ NOT_IMPLEMENTED = frozenset(
     }
 )
 """Root fields the local server answers with ``NOT_IMPLEMENTED``: what it does not do."""
+ANSWERED_WITH_REAL_IDS = 127
+"""How many root fields answer data in the walk with real ids (the others answer
+errors: a minimal input is not a valid flow, state or update)."""
 
 
-def minimal_value(input_type: GraphQLInputType) -> Any:
-    """The smallest value the type accepts: required input fields only, one list item."""
+def minimal_value(
+    input_type: GraphQLInputType, name: str = "", ids: Mapping[str, str] | None = None
+) -> Any:
+    """The smallest value the type accepts: required input fields only, one list item.
+    A UUID named as a key of ``ids`` (``flow_run_id``...) takes that id."""
     if isinstance(input_type, GraphQLNonNull):
-        return minimal_value(input_type.of_type)
+        return minimal_value(input_type.of_type, name, ids)
     if isinstance(input_type, GraphQLList):
-        return [minimal_value(input_type.of_type)]
+        return [minimal_value(input_type.of_type, name, ids)]
     if isinstance(input_type, GraphQLEnumType):
         return next(iter(input_type.values))
     if isinstance(input_type, GraphQLScalarType):
+        if ids and name in ids and input_type.name in ("UUID", "uuid"):
+            return ids[name]
         return SCALARS[input_type.name]
     assert isinstance(input_type, GraphQLInputObjectType)
     return {
-        name: minimal_value(field.type)
-        for name, field in input_type.fields.items()
+        field_name: minimal_value(field.type, field_name if field_name != "id" else name, ids)
+        for field_name, field in input_type.fields.items()
         if is_non_null_type(field.type) and field.default_value is Undefined
     }
+
+
+def table_of(root_field: str) -> str:
+    """``delete_flow_run_by_pk`` -> ``flow_run``."""
+    for prefix in ("insert_", "update_", "delete_"):
+        root_field = root_field.removeprefix(prefix)
+    return root_field.removesuffix("_by_pk").removesuffix("_one")
 
 
 def leaf_selection(field: GraphQLField) -> str:
@@ -97,7 +113,9 @@ def leaf_selection(field: GraphQLField) -> str:
     return "{ " + " ".join(leaves or ["__typename"]) + " }"
 
 
-def document(operation: str, name: str, field: GraphQLField) -> tuple[str, dict[str, Any]]:
+def document(
+    operation: str, name: str, field: GraphQLField, ids: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """``operation($a: T!, ...) { name(a: $a, ...) { leaves } }`` and its variables."""
     required = {
         arg: spec
@@ -110,7 +128,12 @@ def document(operation: str, name: str, field: GraphQLField) -> tuple[str, dict[
         f"{operation}{f'({declared})' if declared else ''}"
         f" {{ {name}{f'({passed})' if passed else ''} {leaf_selection(field)} }}"
     )
-    return text, {arg: minimal_value(spec.type) for arg, spec in required.items()}
+    by_key = f"{table_of(name)}_id"
+    variables = {
+        arg: minimal_value(spec.type, by_key if arg in ("id", "pk_columns") else arg, ids)
+        for arg, spec in required.items()
+    }
+    return text, variables
 
 
 def may_be_absent(name: str, field: GraphQLField) -> bool:
@@ -125,11 +148,14 @@ def root_fields() -> Iterator[tuple[str, str, GraphQLField]]:
             yield operation, name, field
 
 
-@pytest.fixture(scope="module")
-def walked() -> Iterator[GraphQL]:
+@pytest.fixture(scope="module", params=["open mode", "token mode"])
+def walked(request: pytest.FixtureRequest) -> Iterator[GraphQL]:
     """A server of its own: the minimal mutations delete with ``where: {}``."""
-    with LocalServer() as server:
-        client = GraphQL(server.url)
+    auth = (
+        AuthConfig(api_keys={"walk": DEFAULT_TENANT_ID}) if request.param == "token mode" else None
+    )
+    with LocalServer(auth=auth) as server:
+        client = GraphQL(server.url, {"Authorization": "Bearer walk"} if auth else None)
         yield client
         client.close()
 
@@ -156,3 +182,64 @@ def test_every_root_field_answers_data_or_an_error_with_a_known_code(walked: Gra
             answered += 1
     assert not_implemented == NOT_IMPLEMENTED
     assert answered > 0
+
+
+def world_ids(gql: GraphQL) -> dict[str, str]:
+    """The ids of a fresh world in a tenant of its own (a walked mutation may have
+    deleted every tenant), under the names arguments give them."""
+    slug = f"walk-{uuid.uuid4().hex[:8]}"
+    tenant_id = gql.data(
+        "mutation($i: create_tenant_input!) { create_tenant(input: $i) { id } }",
+        {"i": {"name": slug, "slug": slug}},
+    )["create_tenant"]["id"]
+    world = build_world(gql, tenant_id)
+    flow = gql.data(
+        "query($id: uuid!) { flow_by_pk(id: $id) { flow_group_id } }", {"id": world.flow_id}
+    )["flow_by_pk"]
+    return {
+        "tenant_id": world.tenant_id,
+        "project_id": world.project_id,
+        "flow_id": world.flow_id,
+        "flow_group_id": flow["flow_group_id"],
+        "flow_run_id": world.flow_run_id,
+        "task_id": world.task_ids["extract-1"],
+        "task_run_id": world.task_run_ids["extract-1"],
+        "agent_config_id": world.agent_config_id,
+        "task_run_artifact_id": world.artifact_id,
+        "limit_id": world.limit_id,
+    }
+
+
+def test_every_root_field_given_real_ids_answers() -> None:
+    """The same walk with the ids of rows that exist (a fresh world for each mutation):
+    most fields then answer data."""
+    with LocalServer() as server:
+        walked = GraphQL(server.url)
+        try:
+            with_data = walk_with_real_ids(walked)
+        finally:
+            walked.close()
+    assert len(with_data) >= ANSWERED_WITH_REAL_IDS, sorted(
+        {n for _, n, _ in root_fields()} - with_data
+    )
+
+
+def walk_with_real_ids(walked: GraphQL) -> set[str]:
+    """The root fields that answered data."""
+    with_data = set()
+    ids = world_ids(walked)
+    for operation, name, field in root_fields():
+        if operation == "mutation":
+            ids = world_ids(walked)
+        text, variables = document(operation, name, field, ids)
+        response = walked.post(text, variables)
+        assert response.status_code == 200, (name, response.text)
+        answer = response.json()
+        errors = answer.get("errors") or []
+        for error in errors:
+            assert error.get("extensions", {}).get("code") in KNOWN_CODES, (name, error)
+        if (answer.get("data") or {}).get(name) is not None:
+            with_data.add(name)
+        else:
+            assert errors or may_be_absent(name, field), f"{name} answered null without an error"
+    return with_data
