@@ -145,6 +145,15 @@ def _set_flow_group_column(column: str, argument: str) -> Action:
     return action
 
 
+def _set_flow_group_default_parameters(ctx: RequestContext, input: Input) -> Row:
+    """The values a new run of any version gets for parameters it is not given."""
+    parameters = input["parameters"]
+    if not isinstance(parameters, Mapping):
+        raise APIError("parameters must be a JSON object of parameter names and values")
+    group_id = input["flow_group_id"]
+    return _success(_updated(ctx.store, "flow_group", group_id, {"default_parameters": parameters}))
+
+
 def _set_flow_group_labels(ctx: RequestContext, input: Input) -> Row:
     """``null`` clears the labels (runs then take their run config's); a list is deduplicated."""
     labels = input.get("labels")
@@ -425,7 +434,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "enable_flow_lazarus_process": _flow_group_setting("lazarus_enabled", True),
     "disable_flow_lazarus_process": _flow_group_setting("lazarus_enabled", False),
-    "set_flow_group_default_parameters": _set_flow_group_column("default_parameters", "parameters"),
+    "set_flow_group_default_parameters": _set_flow_group_default_parameters,
     "set_flow_group_description": _set_flow_group_column("description", "description"),
     "set_flow_group_run_config": _set_flow_group_column("run_config", "run_config"),
     "set_flow_group_labels": _set_flow_group_labels,

@@ -28,6 +28,7 @@ it does not apply to. In token mode rows are written in the caller's tenant
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -38,7 +39,14 @@ from ._errors import FORBIDDEN, APIError
 from ._store import Row, Store, new_id, now_iso
 from ._tables import COLUMNS, DEFAULTS, RELATIONSHIPS, TABLES
 
-__all__ = ["SET_NULL", "UNIQUE_KEYS", "delete_row", "install_writes", "jsonb_operator"]
+__all__ = [
+    "JSON_SHAPES",
+    "SET_NULL",
+    "UNIQUE_KEYS",
+    "delete_row",
+    "install_writes",
+    "jsonb_operator",
+]
 
 Resolver = Callable[..., Any]
 INT_RANGE = range(-(2**31), 2**31)
@@ -73,6 +81,30 @@ SET_NULL: dict[str, tuple[tuple[str, str], ...]] = {
     "agent_config": (("agent", "agent_config_id"),),
 }
 """``table -> (table, column)`` references set to null when a row of ``table`` goes."""
+
+JSON_SHAPES: dict[tuple[str, str], type] = {
+    ("tenant", "settings"): dict,
+    ("flow_group", "default_parameters"): dict,
+    ("flow_group", "settings"): dict,
+    ("flow_group", "schedule"): dict,
+    ("flow_group", "labels"): list,
+    ("flow", "parameters"): list,
+    ("flow", "schedule"): dict,
+    ("flow", "settings"): dict,
+    ("task", "tags"): list,
+    ("flow_run", "labels"): list,
+    ("flow_run", "parameters"): dict,
+    ("flow_run", "context"): dict,
+    ("flow_run", "serialized_state"): dict,
+    ("task_run", "serialized_state"): dict,
+    ("agent", "labels"): list,
+    ("agent_config", "settings"): dict,
+    ("cloud_hook", "states"): list,
+}
+"""jsonb columns the server's own operations read as an object or an array (of
+strings, for labels, tags and states): a write of another shape is refused, so that
+no later operation finds a value it cannot use. Postgres would take any JSON."""
+_STRING_LISTS = frozenset({"labels", "tags", "states"})
 
 _JSONB_OPERATORS = ("_append", "_prepend", "_delete_key", "_delete_elem", "_delete_at_path")
 _UPDATE_OPERATORS = ("_set", "_inc", *_JSONB_OPERATORS)
@@ -115,9 +147,9 @@ def _delete_elem(value: Any, index: int) -> Any:
     raise _refuse("cannot delete from scalar")
 
 
-def _delete_at_path(value: Any, path: Sequence[str]) -> Any:
+def _delete_at_path(value: Any, path: Sequence[str], position: int = 1) -> Any:
     """Postgres ``jsonb #- text[]``: the value without the element at ``path`` (the
-    value unchanged when nothing is there)."""
+    value unchanged when nothing is there); ``position`` counts path elements from 1."""
     if not isinstance(value, Mapping | list):
         raise _refuse("cannot delete path in scalar")
     if not path:
@@ -131,20 +163,20 @@ def _delete_at_path(value: Any, path: Sequence[str]) -> Any:
         inner = value[head]
         if not isinstance(inner, Mapping | list):
             return value
-        return {**value, head: _delete_at_path(inner, rest)}
+        return {**value, head: _delete_at_path(inner, rest, position + 1)}
     try:
         index = int(head)
     except ValueError as err:
-        raise _refuse(f"path element at position 1 is not an integer: {head!r}") from err
-    position = index + len(value) if index < 0 else index
-    if not 0 <= position < len(value):
+        raise _refuse(f"path element at position {position} is not an integer: {head!r}") from err
+    at = index + len(value) if index < 0 else index
+    if not 0 <= at < len(value):
         return value
     if not rest:
-        return value[:position] + value[position + 1 :]
-    inner = value[position]
+        return value[:at] + value[at + 1 :]
+    inner = value[at]
     if not isinstance(inner, Mapping | list):
         return value
-    return [*value[:position], _delete_at_path(inner, rest), *value[position + 1 :]]
+    return [*value[:at], _delete_at_path(inner, rest, position + 1), *value[at + 1 :]]
 
 
 def jsonb_operator(operator: str, value: Any, operand: Any) -> Any:
@@ -201,8 +233,12 @@ class _Table:
                     f'Not-NULL violation. null value in column "{column}" of relation'
                     f' "{self.name}" violates not-null constraint'
                 )
-            if isinstance(value, int) and not isinstance(value, bool) and value not in INT_RANGE:
+            integer = isinstance(value, int) and not isinstance(value, bool)
+            if integer and COLUMNS[self.name][column] != "json" and value not in INT_RANGE:
                 raise _refuse(f'integer out of range for column "{column}" of "{self.name}"')
+            shape = JSON_SHAPES.get((self.name, column))
+            if shape is not None and value is not None:
+                _check_shape(self.name, column, value, shape)
         scope = store.tenant_id
         if "tenant_id" in changed and scope is not None and row.get("tenant_id") != scope:
             raise APIError(
@@ -231,6 +267,15 @@ class _Table:
         if any(value is None for value in values.values()):
             return None
         return store.for_tenant(None).find(self.name, **values)
+
+
+def _check_shape(table: str, column: str, value: Any, shape: type) -> None:
+    if not isinstance(value, shape):
+        kind = "an object" if shape is dict else "an array"
+        raise _refuse(f"{table}.{column} must be {kind}, not {json.dumps(value)[:80]}")
+    strings = not isinstance(value, list) or all(isinstance(item, str) for item in value)
+    if column in _STRING_LISTS and not strings:
+        raise _refuse(f"{table}.{column} must be an array of strings")
 
 
 def _column_values(table: _Table, given: Mapping[str, Any]) -> Row:
@@ -270,7 +315,7 @@ class _Writer:
             values.setdefault("tenant_id", self.store.tenant_id)
         row: Row = {**DEFAULTS[table_name], **values}
         row.setdefault("id", new_id())
-        written = self._insert_or_resolve(table, row, list(values), on_conflict)
+        written = self._insert_or_resolve(table, row, on_conflict)
         if written is None:
             return None
         for name, nested in given.items():
@@ -282,7 +327,7 @@ class _Writer:
         return written
 
     def _insert_or_resolve(
-        self, table: _Table, row: Row, given: list[str], on_conflict: Mapping[str, Any] | None
+        self, table: _Table, row: Row, on_conflict: Mapping[str, Any] | None
     ) -> Row | None:
         if on_conflict is not None:
             constraint = on_conflict["constraint"]

@@ -250,6 +250,11 @@ def test_flow_group_settings_defaults_description_and_run_config(
     ):
         assert act(gql, field, flow_group_id=group_id, **input) == {"success": True}
         assert act(gql, field, flow_group_id=str(uuid.uuid4()), **input) == {"success": False}
+    not_an_object = gql.error(
+        mutation("set_flow_group_default_parameters", "success"),
+        {"i": {"flow_group_id": group_id, "parameters": [1]}},
+    )
+    assert not_an_object["extensions"]["code"] == "BAD_USER_INPUT"
     group = flow_of(gql, world.flow_id)["flow_group"]
     assert (group["default_parameters"], group["description"], group["run_config"]) == (
         {"day": "friday"},

@@ -215,6 +215,10 @@ def test_delete_with_where_cascades_and_nulls_references(gql: GraphQL, world: Wo
             'update_flow_run(where: {}, _delete_at_path: {labels: ["x"]}) { affected_rows }',
             "is not an integer",
         ),
+        ("update_flow_run(where: {}, _set: {parameters: [1]}) { affected_rows }",
+         "flow_run.parameters must be an object"),
+        ("update_flow_run(where: {}, _append: {labels: [1]}) { affected_rows }",
+         "flow_run.labels must be an array of strings"),
         ('update_flow_run(where: {}, _set: {id: "6f1b5e1a-6cd3-4c61-9f0b-3d0c6f1c2a10"})'
          " { affected_rows }", "does not change the id"),
     ],
@@ -278,6 +282,7 @@ TASK_UPDATE = """mutation($id: uuid!, $set: task_set_input, $inc: task_inc_input
   update_task(where: {id: {_eq: $id}}, _set: $set, _inc: $inc) { affected_rows }
 }"""
 TASK = "query($id: uuid!) { task_by_pk(id: $id) { name max_retries tags mapped retry_delay } }"
+labels = st.lists(st.text(max_size=4), max_size=3)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=5),
     lambda inner: (
@@ -289,12 +294,27 @@ task_sets = st.fixed_dictionaries(
     {},
     optional={
         "name": st.none() | st.text(max_size=20),
-        "tags": json_values,
+        "tags": labels | json_values,
         "mapped": st.booleans(),
         "retry_delay": json_values,
     },
 )
 int32 = st.integers(-(2**31), 2**31 - 1)
+
+
+def refusal_of(changes: dict[str, Any], inc: dict[str, int] | None, retries: int) -> str | None:
+    """What the server must refuse in one update of a task, first problem first."""
+    if not changes and inc is None:
+        return "at least one of"
+    for column, value in changes.items():
+        if column in ("mapped", "tags") and value is None:
+            return "Not-NULL"
+        strings = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        if column == "tags" and not strings:
+            return "must be an array"
+    if not -(2**31) <= retries < 2**31:
+        return "out of range"
+    return None
 
 
 @settings(
@@ -312,13 +332,7 @@ def test_random_set_and_inc_on_a_task_match_a_model(
         expected = {**model, **changes}
         if amount is not None:
             expected["max_retries"] = model["max_retries"] + amount
-        refusal = None
-        if not changes and inc is None:
-            refusal = "at least one of"
-        elif any(column in changes and changes[column] is None for column in ("mapped", "tags")):
-            refusal = "Not-NULL"
-        elif not -(2**31) <= expected["max_retries"] < 2**31:
-            refusal = "out of range"
+        refusal = refusal_of(changes, inc, expected["max_retries"])
         if refusal is None:
             assert answer == {"data": {"update_task": {"affected_rows": 1}}}, answer
             model = expected
