@@ -420,6 +420,10 @@ def _test_cloud_hook(ctx: RequestContext, input: Input) -> Row:
     return {"success": True, "error": None}
 
 
+def _log_out(ctx: RequestContext, input: Input) -> Row:
+    return _success(ctx.credentials.revoke(input["access_token"]))
+
+
 ACTIONS: dict[str, Action] = {
     "delete_flow_run": _delete_flow_run,
     "delete_flow": _delete_flow,
@@ -459,5 +463,6 @@ ACTIONS: dict[str, Action] = {
     "set_cloud_hook_active": _set_cloud_hook_active(True),
     "set_cloud_hook_inactive": _set_cloud_hook_active(False),
     "test_cloud_hook": _test_cloud_hook,
+    "log_out": _log_out,
 }
 """Mutation name -> what it does with the request's context and its ``input``."""

@@ -177,6 +177,17 @@ class Credentials:
             self._access.pop(access_token, None)
         return self.issue(issued[1])
 
+    def revoke(self, access_token: str) -> bool:
+        """Cloud's ``log_out``: the access token and the refresh token issued with it
+        stop working. False for a token that was not issued (or is revoked)."""
+        with self._lock:
+            known = self._access.pop(access_token, None) is not None
+            for refresh, (access, _) in list(self._refresh.items()):
+                if secrets.compare_digest(access, access_token):
+                    del self._refresh[refresh]
+                    known = True
+        return known
+
     def authenticate(
         self, authorization: str | None, tenant_header: str | None
     ) -> Principal | None:

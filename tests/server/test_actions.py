@@ -572,3 +572,31 @@ def test_a_message_hook_writes_a_message_when_a_run_enters_a_watched_state(
     assert act(gql, "set_cloud_hook_inactive", cloud_hook_id=hooks["mine"]) == {"success": True}
     assert "errors" not in set_state(gql, "flow_run", world.flow_run_id, {"type": "Failed"})
     assert messages() == before + 1
+
+
+def test_log_out_revokes_a_tenant_token_and_its_refresh_token() -> None:
+    auth = AuthConfig(api_tokens=["user-token"])
+    with LocalServer(auth=auth) as server:
+        user = GraphQL(server.url, {"Authorization": "Bearer user-token"})
+        try:
+            tokens = act(
+                user, "switch_tenant", "access_token refresh_token", tenant_id=DEFAULT_TENANT_ID
+            )
+            tenant = GraphQL(server.url, {"Authorization": f"Bearer {tokens['access_token']}"})
+            assert tenant.data("{ auth_info { tenant_id } }") == {
+                "auth_info": {"tenant_id": DEFAULT_TENANT_ID}
+            }
+            logged_out = act(user, "log_out", access_token=tokens["access_token"])
+            assert logged_out == {"success": True}
+            assert tenant.error("{ auth_info { tenant_id } }")["message"] == "UNAUTHENTICATED"
+            refreshed = user(
+                mutation("refresh_token", "access_token"),
+                {"i": {"access_token": tokens["access_token"]}},
+                headers={"Authorization": f"Bearer {tokens['refresh_token']}"},
+            )
+            assert refreshed["errors"][0]["message"] == "UNAUTHENTICATED"
+            again = act(user, "log_out", access_token=tokens["access_token"])
+            assert again == {"success": False}
+            tenant.close()
+        finally:
+            user.close()

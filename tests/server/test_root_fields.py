@@ -58,7 +58,6 @@ NOT_IMPLEMENTED = frozenset(
         "get_runs_in_queue",
         "insert_utility_traversal",
         "insert_utility_traversal_one",
-        "log_out",
         "update_utility_traversal",
     }
 )
