@@ -7,9 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from graphql import GraphQLEnumType, build_schema
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, load_sdl
+from prefect_gql.server._errors import APIError
+from prefect_gql.server._tables import COLUMNS
+from prefect_gql.server._writes import UNIQUE_KEYS, jsonb_operator
 
 from .conftest import GraphQL, World, build_world, set_state
 
@@ -340,3 +344,95 @@ def test_random_set_and_inc_on_a_task_match_a_model(
             assert refusal in answer["errors"][0]["message"]
             assert code_of(answer) == "BAD_USER_INPUT"
         assert gql.data(TASK, {"id": task_id})["task_by_pk"] == model
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "operand", "expected"),
+    [
+        ("_append", {"a": 1}, {"b": 2, "a": 3}, {"a": 3, "b": 2}),
+        ("_append", [1], [2], [1, 2]),
+        ("_append", [1], 2, [1, 2]),
+        ("_append", {"a": 1}, [2], [{"a": 1}, 2]),
+        ("_append", "x", "y", ["x", "y"]),
+        ("_append", None, [1], None),
+        ("_prepend", [1], [0], [0, 1]),
+        ("_prepend", {"a": 1}, {"a": 0, "b": 0}, {"a": 1, "b": 0}),
+        ("_delete_key", {"a": 1, "b": 2}, "a", {"b": 2}),
+        ("_delete_key", ["a", "b", "a"], "a", ["b"]),
+        ("_delete_elem", [1, 2, 3], 1, [1, 3]),
+        ("_delete_elem", [1, 2, 3], -1, [1, 2]),
+        ("_delete_elem", [1], 5, [1]),
+        ("_delete_at_path", {"a": {"b": 1, "c": 2}}, ["a", "b"], {"a": {"c": 2}}),
+        ("_delete_at_path", {"a": [1, 2, 3]}, ["a", "1"], {"a": [1, 3]}),
+        ("_delete_at_path", {"a": [{"b": 1, "c": 2}]}, ["a", "0", "b"], {"a": [{"c": 2}]}),
+        ("_delete_at_path", {"a": 1}, ["b"], {"a": 1}),
+        ("_delete_at_path", {"a": 1}, ["a", "b"], {"a": 1}),
+        ("_delete_at_path", [1, 2], ["-1"], [1]),
+        ("_delete_at_path", [1, 2], ["7"], [1, 2]),
+        ("_delete_at_path", {"a": 1}, [], {"a": 1}),
+    ],
+)
+def test_jsonb_operators_as_postgres_applies_them(
+    operator: str, value: Any, operand: Any, expected: Any
+) -> None:
+    assert jsonb_operator(operator, value, operand) == expected
+
+
+@pytest.mark.parametrize(
+    ("operator", "value", "operand", "message"),
+    [
+        ("_delete_key", 1, "a", "cannot delete from scalar"),
+        ("_delete_elem", {"a": 1}, 0, "cannot delete from object using integer index"),
+        ("_delete_elem", "s", 0, "cannot delete from scalar"),
+        ("_delete_at_path", 5, ["a"], "cannot delete path in scalar"),
+        ("_delete_at_path", {"a": [1]}, ["a", "x"], "path element at position 2 is not an integer"),
+    ],
+)
+def test_jsonb_operators_refuse_what_postgres_refuses(
+    operator: str, value: Any, operand: Any, message: str
+) -> None:
+    with pytest.raises(APIError, match=message):
+        jsonb_operator(operator, value, operand)
+
+
+def test_on_conflict_where_and_nested_conflicts(gql: GraphQL, world: World) -> None:
+    upsert = (
+        "mutation($o: project_insert_input!, $c: project_on_conflict) {"
+        " insert_project_one(object: $o, on_conflict: $c) { id description } }"
+    )
+    existing = {"id": world.project_id, "name": "renamed", "tenant_id": world.tenant_id}
+    unmatched = {
+        "constraint": "project_pkey",
+        "update_columns": ["name"],
+        "where": {"name": {"_eq": "not this one"}},
+    }
+    assert gql.data(upsert, {"o": existing, "c": unmatched}) == {"insert_project_one": None}
+    matched = {**unmatched, "where": {"name": {"_eq": world.project_name}}}
+    assert gql.data(upsert, {"o": existing, "c": matched}) == {
+        "insert_project_one": {"id": world.project_id, "description": None}
+    }
+    nested = gql(
+        "mutation($o: flow_insert_input!) { insert_flow_one(object: $o) { id } }",
+        {
+            "o": {
+                "name": "n",
+                "flow_group_id": world.project_id,
+                "project": {
+                    "data": existing,
+                    "on_conflict": {"constraint": "project_pkey", "update_columns": []},
+                },
+            }
+        },
+    )
+    assert "wrote no row" in nested["errors"][0]["message"]
+    assert code_of(nested) == "BAD_USER_INPUT"
+
+
+def test_the_unique_keys_are_the_schemas_constraints() -> None:
+    schema = build_schema(load_sdl())
+    for table, keys in UNIQUE_KEYS.items():
+        constraint = schema.type_map.get(f"{table}_constraint")
+        if isinstance(constraint, GraphQLEnumType):
+            assert set(keys) == set(constraint.values), table
+        for columns in keys.values():
+            assert set(columns) <= set(COLUMNS[table]), table
