@@ -413,8 +413,11 @@ class _Writer:
     # delete -------------------------------------------------------------------------
 
     def delete(self, table_name: str, rows: list[Row]) -> list[Row]:
-        for row in rows:
-            delete_row(self.store, table_name, row["id"])
+        """Rows found by a read of this store, with what belongs to them."""
+        ids = [str(row["id"]) for row in rows]
+        for row_id in ids if table_name in SET_NULL else ():
+            _set_references_null(self.store, table_name, row_id)
+        self.store.delete_many(table_name, ids)
         self.affected += len(rows)
         return rows
 
@@ -425,10 +428,14 @@ def delete_row(store: Store, table: str, row_id: str) -> bool:
     with store.transaction():
         if store.get(table, row_id) is None:
             return False
-        for other, column in SET_NULL.get(table, ()):
-            for referring in store.rows(other, **{column: row_id}):
-                store.update(other, referring["id"], {column: None})
+        _set_references_null(store, table, row_id)
         return store.delete(table, row_id)
+
+
+def _set_references_null(store: Store, table: str, row_id: str) -> None:
+    for other, column in SET_NULL.get(table, ()):
+        for referring in store.rows(other, **{column: row_id}):
+            store.update(other, referring["id"], {column: None})
 
 
 def _selected(store: Store, table: str, where: Any) -> list[Row]:
