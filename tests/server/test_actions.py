@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
+from prefect_gql.server._actions import ACTIONS
+from prefect_gql.server._resolvers import MUTATIONS
 
 from .conftest import GraphQL, World, build_world, create_flow_run, mutation, set_state
 
@@ -600,3 +602,9 @@ def test_log_out_revokes_a_tenant_token_and_its_refresh_token() -> None:
             tenant.close()
         finally:
             user.close()
+
+
+def test_no_mutation_has_two_implementations() -> None:
+    """``_resolvers.MUTATIONS`` and ``_actions.ACTIONS`` are merged: neither may
+    silently replace the other's resolver."""
+    assert not set(MUTATIONS) & set(ACTIONS)
