@@ -5,7 +5,7 @@ graph traversals ``utility_downstream_tasks`` / ``utility_upstream_tasks``, and
 The traversals follow Server's SQL functions: from the start tasks, edge by edge, at
 most ``depth_limit`` (and never more than 50) steps; each task reached once, with
 the greatest depth it was reached at, ordered by depth then id; Hasura's ``where``,
-``order_by``, ``limit`` and ``offset`` then apply to those rows. ``utility_traversal``
+``order_by``, ``distinct_on``, ``limit`` and ``offset`` then apply to those rows. ``utility_traversal``
 itself is the functions' row type, an empty table in Server, and reads empty here.
 """
 
@@ -152,6 +152,21 @@ def traverse(
     ]
 
 
+def _distinct(rows: list[Row], columns: Any) -> list[Row]:
+    """Hasura's ``distinct_on``: the first row (in order) of each combination of values."""
+    if not columns:
+        return rows
+    names = [columns] if isinstance(columns, str) else list(columns)
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for row in rows:
+        key = tuple(row.get(name) for name in names)
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
+
+
 def _traversal_reader(*, downstream: bool, aggregate: bool) -> Resolver:
     def read(_: Any, info: GraphQLResolveInfo, args: Mapping[str, Any], **arguments: Any) -> Any:
         store = context_of(info).store
@@ -162,10 +177,14 @@ def _traversal_reader(*, downstream: bool, aggregate: bool) -> Resolver:
             MAX_TRAVERSAL_DEPTH if depth_limit is None else depth_limit,
             downstream=downstream,
         )
-        arguments.pop("distinct_on", None)
+        distinct_on = arguments.pop("distinct_on", None)
+        limit, offset = arguments.pop("limit", None), arguments.pop("offset", None)
         try:
             selected = apply_read_arguments(
                 rows, relations=_StoredRelations(store, _TRAVERSAL_RELATIONSHIPS), **arguments
+            )
+            selected = apply_read_arguments(
+                _distinct(selected, distinct_on), limit=limit, offset=offset
             )
         except ValueError as err:
             raise APIError(str(err)) from err

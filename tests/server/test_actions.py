@@ -507,6 +507,12 @@ def test_task_graph_traversals(gql: GraphQL, world: World) -> None:
         "utility_downstream_tasks": [{"depth": 1}],
         "utility_downstream_tasks_aggregate": {"aggregate": {"count": 2}},
     }
+    deepest_per_tenant = gql.data(
+        "query($ids: _uuid) { utility_upstream_tasks(args: {start_task_ids: $ids},"
+        " distinct_on: [tenant_id], order_by: {depth: desc}) { depth } }",
+        {"ids": "{" + load + "}"},
+    )
+    assert deepest_per_tenant == {"utility_upstream_tasks": [{"depth": 1}]}
     bad = gql.error('{ utility_downstream_tasks(args: {start_task_ids: "{nope}"}) { depth } }')
     assert bad["extensions"]["code"] == "BAD_USER_INPUT"
 
