@@ -302,6 +302,8 @@ def _delete_agent_config(ctx: RequestContext, input: Input) -> Row:
 def _update_agent_config(ctx: RequestContext, input: Input) -> Row:
     """The name and settings given (a null one is left as it is)."""
     changes = {key: input[key] for key in ("name", "settings") if input.get(key) is not None}
+    if not isinstance(changes.get("settings", {}), Mapping):
+        raise APIError("settings must be a JSON object")
     return _success(_updated(ctx.store, "agent_config", input["agent_config_id"], changes))
 
 
@@ -331,7 +333,10 @@ def _checked_hook_config(hook_type: str, config: Any) -> Any:
         raise APIError(f"Invalid config; expected {', '.join(f'`{k}`' for k in sorted(expected))}")
     if hook_type == "TWILIO" and not config.get("to"):
         raise APIError("Invalid config; `to` must name at least one number")
-    if hook_type == "PAGERDUTY" and config["severity"] not in _PAGERDUTY_SEVERITIES:
+    severity = config.get("severity")
+    if hook_type == "PAGERDUTY" and not (
+        isinstance(severity, str) and severity in _PAGERDUTY_SEVERITIES
+    ):
         raise APIError("Invalid config; severity must be one of {info, warning, error, critical}")
     return config
 

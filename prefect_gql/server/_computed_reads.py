@@ -5,8 +5,9 @@ graph traversals ``utility_downstream_tasks`` / ``utility_upstream_tasks``, and
 The traversals follow Server's SQL functions: from the start tasks, edge by edge, at
 most ``depth_limit`` (and never more than 50) steps; each task reached once, with
 the greatest depth it was reached at, ordered by depth then id; Hasura's ``where``,
-``order_by``, ``distinct_on``, ``limit`` and ``offset`` then apply to those rows. ``utility_traversal``
-itself is the functions' row type, an empty table in Server, and reads empty here.
+``order_by``, ``distinct_on``, ``limit`` and ``offset`` then apply to those rows.
+``utility_traversal`` itself is the functions' row type, an empty table in Server,
+and reads empty here.
 """
 
 from __future__ import annotations

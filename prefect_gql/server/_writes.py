@@ -357,7 +357,7 @@ class _Writer:
         if not columns:
             return None
         where = on_conflict.get("where")
-        if where and not self.store.select(table.name, {"where": where}, id=existing["id"]):
+        if where and not _selected(self.store, table.name, where, id=existing["id"]):
             return None
         changes = {column: row.get(column) for column in columns if column not in _STORE_SET}
         return self._apply_update(table, visible, changes)
@@ -438,9 +438,9 @@ def _set_references_null(store: Store, table: str, row_id: str) -> None:
             store.update(other, referring["id"], {column: None})
 
 
-def _selected(store: Store, table: str, where: Any) -> list[Row]:
+def _selected(store: Store, table: str, where: Any, **equal: object) -> list[Row]:
     try:
-        return store.select(table, {"where": where})
+        return store.select(table, {"where": where}, **equal)
     except ValueError as err:
         raise APIError(str(err)) from err
 

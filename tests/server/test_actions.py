@@ -436,6 +436,8 @@ def test_cloud_hooks_are_checked_and_never_call_out(gql: GraphQL, world: World) 
         ({"type": "WEBHOOK", "states": [], "config": {"url": "x"}}, "Invalid states"),
         ({"type": "PAGERDUTY", "states": ["FAILED"],
           "config": {"api_token": "t", "routing_key": "k", "severity": "loud"}}, "severity"),
+        ({"type": "PAGERDUTY", "states": ["FAILED"],
+          "config": {"api_token": "t", "routing_key": "k", "severity": ["info"]}}, "severity"),
     ):  # fmt: skip
         error = create(**bad)["errors"][0]
         assert message in error["message"]
@@ -614,3 +616,22 @@ def test_no_mutation_has_two_implementations() -> None:
     """``_resolvers.MUTATIONS`` and ``_actions.ACTIONS`` are merged: neither may
     silently replace the other's resolver."""
     assert not set(MUTATIONS) & set(ACTIONS)
+
+
+def test_agent_configs_are_updated_and_deleted(gql: GraphQL, world: World) -> None:
+    config_id = world.agent_config_id
+    assert act(gql, "update_agent_config", agent_config_id=config_id, name="renamed") == {
+        "success": True
+    }
+    refused = gql.error(
+        mutation("update_agent_config", "success"),
+        {"i": {"agent_config_id": config_id, "settings": [1]}},
+    )
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT"
+    agent_id = act(gql, "register_agent", "id", type="LocalAgent", agent_config_id=config_id)["id"]
+    assert act(gql, "delete_agent_config", agent_config_id=config_id) == {"success": True}
+    assert act(gql, "delete_agent_config", agent_config_id=config_id) == {"success": False}
+    agent = gql.data(
+        "query($id: uuid!) { agent_by_pk(id: $id) { agent_config_id } }", {"id": agent_id}
+    )
+    assert agent == {"agent_by_pk": {"agent_config_id": None}}

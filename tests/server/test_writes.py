@@ -395,6 +395,14 @@ def test_jsonb_operators_refuse_what_postgres_refuses(
         jsonb_operator(operator, value, operand)
 
 
+def flow_group_of(gql: GraphQL, world: World) -> str:
+    flow = gql.data(
+        "query($id: uuid!) { flow_by_pk(id: $id) { flow_group_id } }", {"id": world.flow_id}
+    )
+    group_id: str = flow["flow_by_pk"]["flow_group_id"]
+    return group_id
+
+
 def test_on_conflict_where_and_nested_conflicts(gql: GraphQL, world: World) -> None:
     upsert = (
         "mutation($o: project_insert_input!, $c: project_on_conflict) {"
@@ -407,6 +415,20 @@ def test_on_conflict_where_and_nested_conflicts(gql: GraphQL, world: World) -> N
         "where": {"name": {"_eq": "not this one"}},
     }
     assert gql.data(upsert, {"o": existing, "c": unmatched}) == {"insert_project_one": None}
+    group_upsert = gql(
+        "mutation($o: flow_group_insert_input!, $c: flow_group_on_conflict) {"
+        " insert_flow_group_one(object: $o, on_conflict: $c) { id } }",
+        {
+            "o": {"id": flow_group_of(gql, world), "tenant_id": world.tenant_id},
+            "c": {
+                "constraint": "flow_group_pkey",
+                "update_columns": ["name"],
+                "where": {"settings": {"_has_keys_all": ["x"]}},
+            },
+        },
+    )
+    assert "_has_keys_all" in group_upsert["errors"][0]["message"]
+    assert code_of(group_upsert) == "BAD_USER_INPUT"
     matched = {**unmatched, "where": {"name": {"_eq": world.project_name}}}
     assert gql.data(upsert, {"o": existing, "c": matched}) == {
         "insert_project_one": {"id": world.project_id, "description": None}
