@@ -17,7 +17,7 @@ from graphql import GraphQLResolveInfo
 from .._version import __version__
 from ._actions import ACTIONS
 from ._context import RequestContext, context_of
-from ._errors import UnauthenticatedError, require
+from ._errors import APIError, UnauthenticatedError, require
 from ._filters import apply_read_arguments
 from ._store import Row
 
@@ -202,7 +202,10 @@ def _users(ctx: RequestContext, arguments: dict[str, Any]) -> list[Row]:
         "default_membership": default,
         "memberships": memberships,
     }
-    return apply_read_arguments([user], **arguments)
+    try:
+        return apply_read_arguments([user], **arguments)
+    except ValueError as err:
+        raise APIError(str(err)) from err
 
 
 def _api_info(ctx: RequestContext) -> Row:

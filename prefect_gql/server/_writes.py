@@ -181,7 +181,8 @@ def _delete_at_path(value: Any, path: Sequence[str], position: int = 1) -> Any:
 
 def jsonb_operator(operator: str, value: Any, operand: Any) -> Any:
     """One of Hasura's jsonb update operators applied to a column's value. A SQL null
-    column stays null, as every Postgres operator on null gives null."""
+    column stays null, as every Postgres operator on null gives null (so does a null
+    operand: the caller makes the column null without calling this)."""
     if value is None:
         return None
     if operator == "_append":
@@ -314,7 +315,8 @@ class _Writer:
         if self.store.tenant_id is not None and "tenant_id" in COLUMNS[table_name]:
             values.setdefault("tenant_id", self.store.tenant_id)
         row: Row = {**DEFAULTS[table_name], **values}
-        row.setdefault("id", new_id())
+        if row.get("id") is None:
+            row["id"] = new_id()
         written = self._insert_or_resolve(table, row, on_conflict)
         if written is None:
             return None
@@ -391,10 +393,14 @@ class _Writer:
         for row in rows:
             changes: Row = dict(given["_set"])
             for column, amount in given["_inc"].items():
-                changes[column] = None if row.get(column) is None else row[column] + amount
+                value = row.get(column)
+                changes[column] = None if value is None or amount is None else value + amount
             for op in _JSONB_OPERATORS:
                 for column, operand in given[op].items():
-                    changes[column] = jsonb_operator(op, row.get(column), operand)
+                    value = row.get(column)
+                    changes[column] = (
+                        None if operand is None else jsonb_operator(op, value, operand)
+                    )
             written.append(self._apply_update(table, row, changes))
         return written
 

@@ -29,6 +29,7 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, load_sdl
 
@@ -242,3 +243,94 @@ def walk_with_real_ids(walked: GraphQL) -> set[str]:
         else:
             assert errors or may_be_absent(name, field), f"{name} answered null without an error"
     return with_data
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def values_of(input_type: GraphQLInputType, ids: Mapping[str, str], depth: int = 0) -> Any:
+    """A hypothesis strategy for any value of the type: nulls where it allows them,
+    ids of rows that exist (or not), nested inputs three levels deep at most."""
+    if not isinstance(input_type, GraphQLNonNull):
+        return st.none() | values_of(GraphQLNonNull(input_type), ids, depth)
+    inner = input_type.of_type
+    if isinstance(inner, GraphQLList):
+        return st.lists(values_of(inner.of_type, ids, depth), max_size=3)
+    if isinstance(inner, GraphQLEnumType):
+        return st.sampled_from(list(inner.values))
+    if isinstance(inner, GraphQLScalarType):
+        return _scalar_values(inner.name, ids)
+    assert isinstance(inner, GraphQLInputObjectType)
+    required = {
+        name: values_of(field.type, ids, depth + 1)
+        for name, field in inner.fields.items()
+        if is_non_null_type(field.type)
+    }
+    optional = {
+        name: values_of(field.type, ids, depth + 1)
+        for name, field in inner.fields.items()
+        if not is_non_null_type(field.type) and depth < 3
+    }
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _scalar_values(name: str, ids: Mapping[str, str]) -> Any:
+    if name in ("UUID", "uuid"):
+        return st.sampled_from([*ids.values(), "6f1b5e1a-6cd3-4c61-9f0b-3d0c6f1c2a10"])
+    if name == "_uuid":
+        return st.sampled_from(["{}", "{" + ids["task_id"] + "}"])
+    if name in ("DateTime", "timestamptz"):
+        return st.sampled_from(["2026-01-01T00:00:00+00:00", "2020-05-05T10:00:00"])
+    return {
+        "String": st.text(max_size=8),
+        "Int": st.integers(-(2**31), 2**31 - 1),
+        "Float": st.floats(allow_nan=False, allow_infinity=False),
+        "Boolean": st.booleans(),
+        "JSON": JSON_VALUES,
+        "jsonb": JSON_VALUES,
+    }.get(name, st.text(max_size=5))
+
+
+@pytest.fixture(scope="module")
+def fuzzed() -> Iterator[tuple[GraphQL, dict[str, str]]]:
+    with LocalServer() as server:
+        client = GraphQL(server.url)
+        yield client, world_ids(client)
+        client.close()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_arguments_to_any_root_field_never_fault(
+    fuzzed: tuple[GraphQL, dict[str, str]], data: st.DataObject
+) -> None:
+    """Any root field, any arguments the schema allows (ids of real rows among them):
+    data, or an error with a known code; never a fault, never a silent null."""
+    gql, ids = fuzzed
+    operation, name, field = data.draw(st.sampled_from(list(root_fields())))
+    arguments = {arg: data.draw(values_of(spec.type, ids)) for arg, spec in field.args.items()}
+    arguments = {arg: value for arg, value in arguments.items() if value is not None}
+    declared = ", ".join(f"${arg}: {field.args[arg].type}" for arg in arguments)
+    passed = ", ".join(f"{arg}: ${arg}" for arg in arguments)
+    text = (
+        f"{operation}{f'({declared})' if declared else ''}"
+        f" {{ {name}{f'({passed})' if passed else ''} {leaf_selection(field)} }}"
+    )
+    response = gql.post(text, arguments)
+    if response.status_code == 400:
+        return
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    errors = answer.get("errors") or []
+    for error in errors:
+        assert error.get("extensions", {}).get("code") in KNOWN_CODES, (name, arguments, error)
+    if (answer.get("data") or {}).get(name) is None:
+        assert errors or may_be_absent(name, field), (name, arguments)
