@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -25,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from prefect_gql.server._auth import Credentials
 from prefect_gql.server._context import RequestContext
 from prefect_gql.server._execution import ServerExecutionContext
 from prefect_gql.server._registry import DEFAULT_TENANT_ID, Registry
+from prefect_gql.server._runs import Runs
 from prefect_gql.server._store import Store, new_id, now_iso
 from prefect_gql.server._tables import COLUMNS, DEFAULTS
 
@@ -80,6 +83,21 @@ mutation($i: update_flow_run_heartbeat_input!) {
 }
 """
 RUNNING_STATE = {"type": "Running", "message": "go", "__version__": "1.4.1"}
+GET_RUNS_IN_QUEUE = """
+mutation($input: get_runs_in_queue_input!) { get_runs_in_queue(input: $input) { flow_run_ids } }
+"""
+REGISTER_AGENT = "mutation($i: register_agent_input!) { register_agent(input: $i) { id } }"
+NESTED_PAGE = """
+query($limit: Int!) {
+  flow_run(order_by: {created: desc}, limit: $limit) {
+    id name state flow { name project { name } } task_runs { id state task { slug } }
+  }
+}
+"""
+NESTED_FIELDS_PER_RUN = 3 + 4 + 1 + TASKS * 4
+"""The fields NESTED_PAGE resolves for each run (its task runs included)."""
+NESTED_FIELDS = 100_000
+"""The fields of the nested query measured: the server's field budget."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ class Sizes:
     logs: int
     samples: int
     throughput_requests: int
+    schedules: int = 0
 
     @property
     def big_runs(self) -> int:
@@ -95,8 +114,10 @@ class Sizes:
         return max(1, self.logs // 2 // BIG_RUN_LOGS)
 
 
-FULL = Sizes(flow_runs=100_000, logs=1_000_000, samples=1_000, throughput_requests=4_000)
-SMOKE = Sizes(flow_runs=60, logs=2 * BIG_RUN_LOGS, samples=20, throughput_requests=60)
+FULL = Sizes(
+    flow_runs=100_000, logs=1_000_000, samples=1_000, throughput_requests=4_000, schedules=1_000
+)
+SMOKE = Sizes(flow_runs=60, logs=2 * BIG_RUN_LOGS, samples=20, throughput_requests=60, schedules=20)
 
 
 @dataclass(frozen=True)
@@ -172,7 +193,8 @@ def seed(path: str, sizes: Sizes) -> Seeded:
                  "name": f"run-{number}", "parameters": {"x": number}, "version": 3,
                  "scheduled_start_time": when, "state": state["type"],
                  "state_message": state["message"], "state_timestamp": when,
-                 "serialized_state": state, "idempotency_key": f"key-{number}"}
+                 "state_start_time": when, "serialized_state": state,
+                 "idempotency_key": f"key-{number}"}
             )  # fmt: skip
             states.append(
                 {"id": new_id(), "tenant_id": DEFAULT_TENANT_ID, "flow_run_id": run_id,
@@ -220,9 +242,12 @@ def seed(path: str, sizes: Sizes) -> Seeded:
 SERVER = """
 import sys, uvicorn
 from prefect_gql.server import create_app
-uvicorn.run(create_app(db=sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
-            log_level="warning", access_log=False)
+from prefect_gql.server._runner import freeze_startup_objects
+app = create_app(db=sys.argv[1])
+freeze_startup_objects()
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
 """
+"""``serve()`` (``prefect-gql server``) without its access log."""
 
 
 def _free_port() -> int:
@@ -305,6 +330,13 @@ class Figures:
     seed_s: float = 0.0
     validate_ms: float = 0.0
     executed_ms: dict[str, float] | None = None
+    queue_ms: float = 0.0
+    queue_runs: int = 0
+    queue_unmatched_ms: float = 0.0
+    scheduler: SchedulerFigures | None = None
+    nested_runs: int = 0
+    nested_answered_ms: float = 0.0
+    nested_stopped_ms: float = 0.0
 
 
 def measure_empty(db: str, sizes: Sizes) -> float:
@@ -359,6 +391,8 @@ def measure_full(db: str, sizes: Sizes, figures: Figures) -> None:
                 _post(http, url, SET_FLOW_RUN_STATES, {"i": {"states": [change]}})
 
             figures.set_state_ms = _p50_ms(set_state, sizes.samples)
+            measure_queue(http, url, sizes, figures)
+            measure_nested(http, url, sizes, figures)
             figures.sequential_per_s = statistics.median(
                 _sequential(http, url, runs, sizes.throughput_requests) for _ in range(ROUNDS)
             )
@@ -375,6 +409,28 @@ def measure_full(db: str, sizes: Sizes, figures: Figures) -> None:
     figures.validate_ms = _p50_ms(
         lambda: validate(server_schema(), parse(GET_FLOW_RUN_INFO)), max(20, sizes.samples // 10)
     )
+
+
+def measure_nested(http: httpx.Client, url: str, sizes: Sizes, figures: Figures) -> None:
+    """The UI's nested page over as many runs as make ``NESTED_FIELDS`` fields (all the
+    runs there are, in a smaller database), answered; and over more, stopped by the
+    field budget."""
+    within = (NESTED_FIELDS - 1) // NESTED_FIELDS_PER_RUN
+    figures.nested_runs = min(sizes.flow_runs, within)
+    samples = max(3, sizes.samples // 200)
+
+    def answered() -> None:
+        page = _post(http, url, NESTED_PAGE, {"limit": figures.nested_runs})["flow_run"]
+        assert len(page) == figures.nested_runs, len(page)
+
+    def stopped() -> None:
+        over = within + 1
+        answer = http.post(url, json={"query": NESTED_PAGE, "variables": {"limit": over}}).json()
+        if sizes.flow_runs >= over:
+            assert answer["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX", answer
+
+    figures.nested_answered_ms = _p50_ms(answered, samples)
+    figures.nested_stopped_ms = _p50_ms(stopped, samples)
 
 
 def measure_execution(db: str, seeded: Seeded, sizes: Sizes) -> dict[str, float]:
@@ -522,11 +578,217 @@ async def _concurrent_raw(port: int, run_ids: list[str], requests: int) -> tuple
     return per_client * CONCURRENT_CLIENTS / elapsed, failures
 
 
+# -- agents and the scheduler --------------------------------------------------------------
+
+SCHEDULER_SERVER = """
+import sys, threading, time, uvicorn
+from prefect_gql.server import ServiceIntervals
+from prefect_gql.server._app import LocalAPI
+api = LocalAPI(db=sys.argv[1], services=ServiceIntervals.off())
+def passes():
+    for _ in sys.stdin:
+        began = time.perf_counter()
+        scheduled = api.services.scheduler.run_once()
+        print(scheduled, time.perf_counter() - began, flush=True)
+threading.Thread(target=passes, daemon=True).start()
+uvicorn.run(api.app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
+            access_log=False)
+"""
+HOURLY_SCHEDULE = {
+    "clocks": [{"type": "IntervalClock", "interval": 3_600_000_000, "start_date": None,
+                "end_date": None, "parameter_defaults": {}, "labels": None}],
+}  # fmt: skip
+
+
+@dataclass
+class Slowest:
+    """The slowest calls another client made while a pass ran."""
+
+    health_ms: float = 0.0
+    read_ms: float = 0.0
+    heartbeat_ms: float = 0.0
+    calls: int = 0
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.health_ms, self.read_ms, self.heartbeat_ms)
+
+    def add(self, kind: str, seconds: float) -> None:
+        field = f"{kind}_ms"
+        setattr(self, field, max(getattr(self, field), seconds * 1000))
+        self.calls += 1
+
+
+@dataclass
+class SchedulerFigures:
+    schedules: int
+    first_pass_s: float
+    first_pass_runs: int
+    steady_pass_s: float
+    during_first: Slowest
+    during_steady: Slowest
+
+
+def measure_queue(http: httpx.Client, url: str, sizes: Sizes, figures: Figures) -> None:
+    """An agent's poll: a third of the seeded runs are Scheduled and past due, so the
+    queue holds ``flow_runs / 3`` ready runs; one agent matches them (no labels), one
+    matches none (a label no run has)."""
+    agent_id = _post(http, url, REGISTER_AGENT, {"i": {"type": "LocalAgent", "name": "bench"}})
+    headers = {"X-PREFECT-AGENT-ID": agent_id["register_agent"]["id"]}
+
+    def poll(labels: list[str]) -> int:
+        variables = {"input": {"tenant_id": DEFAULT_TENANT_ID, "labels": labels}}
+        answer = http.post(
+            url, json={"query": GET_RUNS_IN_QUEUE, "variables": variables}, headers=headers
+        )
+        body = answer.json()
+        if answer.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"the server answered {answer.status_code}: {answer.text[:500]}")
+        return len(body["data"]["get_runs_in_queue"]["flow_run_ids"])
+
+    figures.queue_ms = _p50_ms(lambda: poll([]), sizes.samples)
+    figures.queue_runs = poll([])
+    figures.queue_unmatched_ms = _p50_ms(lambda: poll(["elsewhere"]), max(20, sizes.samples // 10))
+
+
+def seed_schedules(path: str, schedules: int) -> str:
+    """``schedules`` registered flows with an active hourly schedule and no runs yet;
+    returns a flow run id of another flow, for the flow-runner calls."""
+    store = Store(path)
+    registry = Registry(store)
+    registry.seed()
+    project_id = registry.create_project(DEFAULT_TENANT_ID, "scheduled", None)
+    tasks = [{"slug": f"task-{n}", "name": f"task {n}"} for n in range(TASKS)]
+    with store.transaction():
+        for number in range(schedules):
+            flow = {"name": f"scheduled-{number}", "tasks": tasks, "schedule": HOURLY_SCHEDULE}
+            registry.create_flow(flow, project_id=project_id)
+    plain = registry.create_flow({"name": "plain", "tasks": tasks}, project_id=project_id)
+    run_id = Runs(store).create_flow_run(flow_id=plain)
+    store.close()
+    return run_id
+
+
+def measure_scheduler(db: str, sizes: Sizes) -> SchedulerFigures:
+    """A scheduler pass in the server process over ``sizes.schedules`` active schedules,
+    first (each flow gets its 10 runs) and again (nothing new), while another client
+    times ``/health`` and a flow runner's calls (``get_flow_run_info`` and a heartbeat,
+    a write, in turn) back to back."""
+    run_id = seed_schedules(db, sizes.schedules)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCHEDULER_SERVER, db, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_healthy(base)
+        phases = {"first": Slowest(), "steady": Slowest(), "between": Slowest()}
+        phase = ["between"]
+        stop, warm = threading.Event(), threading.Event()
+
+        def timed_calls() -> None:
+            with httpx.Client(timeout=60.0) as http:
+                for _ in range(20):
+                    http.get(f"{base}/health").raise_for_status()
+                    _post(http, f"{base}/graphql", GET_FLOW_RUN_INFO, {"id": run_id})
+                warm.set()
+                calls = itertools.count()
+                while not stop.is_set():
+                    began = time.perf_counter()
+                    http.get(f"{base}/health").raise_for_status()
+                    phases[phase[0]].add("health", time.perf_counter() - began)
+                    query, variables = _flow_runner_request(next(calls), run_id)
+                    began = time.perf_counter()
+                    _post(http, f"{base}/graphql", query, variables)
+                    kind = "heartbeat" if query is HEARTBEAT else "read"
+                    phases[phase[0]].add(kind, time.perf_counter() - began)
+
+        def run_pass(name: str) -> list[str]:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            phase[0] = name
+            process.stdin.write("\n")
+            process.stdin.flush()
+            answer = process.stdout.readline().split()
+            phase[0] = "between"
+            return answer
+
+        caller = threading.Thread(target=timed_calls)
+        caller.start()
+        warm.wait(STARTUP_TIMEOUT)
+        try:
+            first_runs, first_s = run_pass("first")
+            _, steady_s = run_pass("steady")
+        finally:
+            stop.set()
+            caller.join()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return SchedulerFigures(
+        schedules=sizes.schedules,
+        first_pass_s=float(first_s),
+        first_pass_runs=int(first_runs),
+        steady_pass_s=float(steady_s),
+        during_first=phases["first"],
+        during_steady=phases["steady"],
+    )
+
+
+def _wait_healthy(base: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("the server did not start")
+
+
 # -- the report --------------------------------------------------------------------------
 
 
 def _verdict(met: bool, target: str) -> str:
     return f"target {target}: {'met' if met else 'NOT met'}"
+
+
+def _agent_rows(figures: Figures) -> list[tuple[str, str, str]]:
+    rows = [
+        ("get_runs_in_queue p50", f"{figures.queue_ms:.2f} ms",
+         f"an agent's poll (X-PREFECT-AGENT-ID, no labels) among the seeded runs, a third of them"
+         f" Scheduled and due; answers {figures.queue_runs} ids; "
+         + _verdict(figures.queue_ms <= 5.0, "<= 5 ms")),
+        ("get_runs_in_queue p50, labels no run has", f"{figures.queue_unmatched_ms:.2f} ms",
+         "the same poll from an agent whose label matches none of the due runs (each poll"
+         " checks at most 1,000 due runs of each state)"),
+    ]  # fmt: skip
+    scheduler = figures.scheduler
+    if scheduler is not None:
+        first, steady = scheduler.during_first, scheduler.during_steady
+        rows += [
+            (f"scheduler pass, {scheduler.schedules:,} active schedules",
+             f"{scheduler.steady_pass_s:.2f} s",
+             "in the server process, every schedule's next 10 runs already scheduled; "
+             + _verdict(scheduler.steady_pass_s <= 2.0, "<= 2 s")),
+            ("slowest call from another client during that pass", f"{steady.worst_ms:.1f} ms",
+             f"/health {steady.health_ms:.1f} ms, get_flow_run_info {steady.read_ms:.1f} ms,"
+             f" update_flow_run_heartbeat {steady.heartbeat_ms:.1f} ms ({steady.calls} calls"
+             " back to back); " + _verdict(steady.worst_ms <= 100.0, "<= 100 ms")),
+            (f"first scheduler pass, {scheduler.schedules:,} active schedules",
+             f"{scheduler.first_pass_s:.2f} s",
+             f"the same pass on flows with no runs yet: creates {scheduler.first_pass_runs:,}"
+             " runs with their task runs (a flow registered through the API is scheduled at"
+             " once instead); " + _verdict(scheduler.first_pass_s <= 2.0, "<= 2 s")),
+            ("slowest call from another client during the first pass", f"{first.worst_ms:.1f} ms",
+             f"/health {first.health_ms:.1f} ms, get_flow_run_info {first.read_ms:.1f} ms,"
+             f" update_flow_run_heartbeat {first.heartbeat_ms:.1f} ms ({first.calls} calls"
+             " back to back); " + _verdict(first.worst_ms <= 100.0, "<= 100 ms")),
+        ]  # fmt: skip
+    return rows
 
 
 def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
@@ -558,6 +820,14 @@ def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
          "same load from httpx.AsyncClient (median of 3),"
          f" {figures.concurrent_httpx_errors} failed:"
          " bounded by the client's own CPU (~1.2 ms a request), which shares the 2 cores"),
+        (f"nested page p50 ({figures.nested_runs:,} runs,"
+         f" {figures.nested_runs * NESTED_FIELDS_PER_RUN + 1:,} fields)",
+         f"{figures.nested_answered_ms:,.0f} ms",
+         "flow_run { flow { project } task_runs { task } }, read per level; "
+         + _verdict(figures.nested_answered_ms <= 1000, "<= 1 s")),
+        ("nested page over the field budget p50", f"{figures.nested_stopped_ms:,.0f} ms",
+         f"one run more than {NESTED_FIELDS:,} fields allow: QUERY_TOO_COMPLEX; "
+         + _verdict(figures.nested_stopped_ms <= 1000, "<= 1 s")),
         ("server peak memory (VmHWM)", f"{figures.peak_memory_mb:,.0f} MB", ""),
         ("of a request: validating the get_flow_run_info document", f"{figures.validate_ms:.2f} ms",
          "graphql-core validate() against the server's schema, with the limit rules left out:"
@@ -565,6 +835,7 @@ def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
         *((f"of a request: executing {name}", f"{value:.2f} ms",
            "p50 in process, document parsed and validated beforehand: executing and storage")
           for name, value in (figures.executed_ms or {}).items()),
+        *_agent_rows(figures),
     ]  # fmt: skip
     command = "python benchmarks/server_scale.py" + (" --smoke" if smoke else "")
     lines = [
@@ -591,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=options.keep) as scratch:
         figures.info_empty_ms = measure_empty(str(Path(scratch) / "empty.sqlite"), sizes)
         measure_full(str(Path(scratch) / "full.sqlite"), sizes, figures)
+        figures.scheduler = measure_scheduler(str(Path(scratch) / "scheduled.sqlite"), sizes)
     print(report(sizes, figures, options.smoke))
     return 0
 

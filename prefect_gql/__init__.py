@@ -53,9 +53,11 @@ if TYPE_CHECKING:
         InvalidStateError as InvalidStateError,
         LogWriteError as LogWriteError,
         NotFoundError as NotFoundError,
+        ObjectNotFoundError as ObjectNotFoundError,
         OperationFailedError as OperationFailedError,
         PrefectGQLError as PrefectGQLError,
         VersionLockError as VersionLockError,
+        VersionLockMismatchSignal as VersionLockMismatchSignal,
     )
     from ._flow import (
         EdgeSpec as EdgeSpec,
@@ -172,9 +174,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "InvalidStateError",
         "LogWriteError",
         "NotFoundError",
+        "ObjectNotFoundError",
         "OperationFailedError",
         "PrefectGQLError",
         "VersionLockError",
+        "VersionLockMismatchSignal",
     ),
     "._flow": (
         "EdgeSpec",

@@ -16,7 +16,7 @@ that find the token expiring wait for one refresh instead of each starting one.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -268,7 +268,14 @@ def _rejected_credentials(response: httpx.Response) -> bool:
 class PrefectAuth(httpx.Auth):
     """Applies ``TokenState``; refreshes JWTs before they expire and once when refused."""
 
-    def __init__(self, state: TokenState, refresh_url: str, extra_headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        state: TokenState,
+        refresh_url: str,
+        extra_headers: Callable[[], dict[str, str]],
+    ) -> None:
+        """``extra_headers`` is asked at each login or refresh, so headers attached to the
+        client later reach those requests too."""
         self._state = state
         self._refresh_url = refresh_url
         self._extra_headers = extra_headers
@@ -301,7 +308,7 @@ class PrefectAuth(httpx.Auth):
         return self._async_lock
 
     def _refresh_request(self) -> httpx.Request:
-        return self._state.refresh_request(self._refresh_url, self._extra_headers)
+        return self._state.refresh_request(self._refresh_url, self._extra_headers())
 
     def sync_auth_flow(
         self, request: httpx.Request
@@ -314,7 +321,7 @@ class PrefectAuth(httpx.Auth):
             with self._sync_lock:
                 if self._state.needs_login():
                     logged_in = yield self._state.login_request(
-                        self._refresh_url, self._extra_headers
+                        self._refresh_url, self._extra_headers()
                     )
                     bound_response(logged_in).read()
                     self._state.apply_login_response(logged_in)
@@ -341,7 +348,7 @@ class PrefectAuth(httpx.Auth):
             async with self._refresh_lock():
                 if self._state.needs_login():
                     logged_in = yield self._state.login_request(
-                        self._refresh_url, self._extra_headers
+                        self._refresh_url, self._extra_headers()
                     )
                     await bound_response(logged_in).aread()
                     self._state.apply_login_response(logged_in)

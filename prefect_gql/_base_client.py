@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, Generic, Literal, Self, TypeVar
 
@@ -57,6 +58,37 @@ def _positive_or_none(value: float | None, what: str) -> float | None:
     return value
 
 
+_USER_INFO = re.compile(r"[^/@]*@")
+
+
+def _sendable_api_server(url: str) -> str:
+    """``url`` if httpx can send to it (http or https, and a host), else ``ConfigurationError``
+    naming the setting, so a missing scheme fails when the client is built, not at the first
+    request. The error shows the URL without its user info (it may hold a password)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        parsed = None
+    if parsed is not None and parsed.scheme in ("http", "https") and parsed.host:
+        return url
+    shown = _USER_INFO.sub("***@", url)
+    raise ConfigurationError(
+        f"api_server {shown!r} is not a URL the client can send to: it needs http:// or "
+        "https:// and a host, e.g. http://localhost:4200 (set by the api_server argument, "
+        "PREFECT__CLOUD__API, PREFECT__SERVER__ENDPOINT or the config file's [cloud] api)"
+    )
+
+
+class _Unchanged:
+    """``with_options``'s default: not given, keep it (``deadline=None`` removes the deadline)."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+_UNSET: Any = _Unchanged()
+
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 OperationsT = TypeVar("OperationsT", Operations, AsyncOperations)
 
@@ -100,7 +132,7 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
                 "auth_token": api_token,
             },
         )
-        server = settings.api_server
+        server = _sendable_api_server(settings.api_server)
         key = settings.cloud.api_key
         token = settings.cloud.auth_token
         tenant = settings.cloud.tenant_id
@@ -143,7 +175,7 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         self._owns_http = http_client is None
         self._http: HttpT = http_client if http_client is not None else self._new_http_client()
         self._auth = PrefectAuth(
-            self._config.tokens, self._config.api_server, self._config.base_headers()
+            self._config.tokens, self._config.api_server, self._config.base_headers
         )
         self._bind_operations()
 
@@ -192,15 +224,16 @@ class BaseClient(ClientMethods, Generic[HttpT, OperationsT]):
         *,
         max_retries: int | None = None,
         timeout: float | httpx.Timeout | None = None,
-        deadline: float | None = None,
+        deadline: float | None = _UNSET,
         max_response_size: int | None = None,
     ) -> Self:
         """A client sharing this one's connections and login, with other retry/timeout settings.
 
-        ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only.
+        ``client.with_options(max_retries=0).create_flow_run(...)`` changes one call only;
+        ``deadline=None`` removes the deadline, an option not given is kept.
         """
         changes: dict[str, Any] = {}
-        if deadline is not None:
+        if deadline is not _UNSET:
             changes["deadline"] = _positive_or_none(deadline, "deadline")
         if max_response_size is not None:
             changes["max_response_bytes"] = _positive(max_response_size, "max_response_size")

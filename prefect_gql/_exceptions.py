@@ -8,10 +8,13 @@
     │   ├── AuthenticationError          UNAUTHENTICATED, revoked or expired credentials
     │   │                                (also importable as ``AuthorizationError``, Prefect's name)
     │   ├── VersionLockError             VERSION_LOCKING_ERROR: a stale run ``version``
+    │   │                                (also importable as ``VersionLockMismatchSignal``,
+    │   │                                Prefect 1.4.1's name)
     │   ├── BadRequestError              HTTP 400 with GraphQL ``errors``: the API refused the
     │   │                                document before running it (unknown field, bad variable)
     │   ├── NotFoundError                the object asked for does not exist (an error or an
-    │   │                                empty answer)
+    │   │                                empty answer; also importable as ``ObjectNotFoundError``,
+    │   │                                Prefect 1.4.1's name)
     │   └── OperationFailedError         the API answered ``success: false`` (also a ValueError)
     ├── APIStatusError                   any other non-2xx HTTP status
     ├── APIConnectionError               the request never got an answer
@@ -27,7 +30,11 @@
         └── InvalidStateError            an unknown or malformed serialized State
 
 ``ClientError`` keeps the name the Prefect ``Client`` used, so ``except ClientError``
-keeps working for migrating users. ``errors`` is empty when the API answered without
+keeps working for migrating users, as do Prefect's other names for the errors its client
+raised: ``AuthorizationError`` (0.12's ``prefect.utilities.exceptions``),
+``VersionLockMismatchSignal`` and ``ObjectNotFoundError`` (1.4.1's ``prefect.exceptions``).
+Unlike Prefect 1.4.1's signal, ``VersionLockMismatchSignal`` here is an ``Exception``, as
+every error of the tree. ``errors`` is empty when the API answered without
 GraphQL errors but the answer says the object is missing or the operation failed.
 Messages never contain tokens, API keys or JWTs.
 """
@@ -56,9 +63,11 @@ __all__ = [
     "InvalidStateError",
     "LogWriteError",
     "NotFoundError",
+    "ObjectNotFoundError",
     "OperationFailedError",
     "PrefectGQLError",
     "VersionLockError",
+    "VersionLockMismatchSignal",
 ]
 
 
@@ -138,6 +147,14 @@ class VersionLockError(ClientError):
 
 class NotFoundError(ClientError):
     """The object asked for does not exist (or is not visible to these credentials)."""
+
+
+ObjectNotFoundError = NotFoundError
+"""Prefect 1.4.1's name (``prefect.exceptions``): ``except ObjectNotFoundError`` keeps working."""
+
+VersionLockMismatchSignal = VersionLockError
+"""Prefect 1.4.1's name (``prefect.exceptions``): ``except VersionLockMismatchSignal`` keeps
+working."""
 
 
 class OperationFailedError(ClientError, ValueError):

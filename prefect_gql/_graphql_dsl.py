@@ -36,11 +36,12 @@ import textwrap
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set, ValuesView
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, SupportsIndex
 
 from ._exceptions import InvalidInputError
 from ._prefect_compat import defined_in_prefect
+from ._times import naive_as_utc
 
 __all__ = [
     "EnumValue",
@@ -238,8 +239,7 @@ def _literal(value: object, path: str) -> str:
     if isinstance(value, uuid.UUID):
         return json.dumps(str(value))
     if isinstance(value, datetime):
-        moment = value if value.utcoffset() is not None else value.replace(tzinfo=UTC)
-        return json.dumps(moment.isoformat())
+        return json.dumps(naive_as_utc(value).isoformat())
     if isinstance(value, date):
         return json.dumps(value.isoformat())
     if isinstance(value, Mapping):

@@ -19,7 +19,6 @@ from prefect_gql_generated.json_value import JSONAnswer, JSONValue
 from prefect_gql_generated.list_tenants_by_slug import ListTenantsBySlugTenant
 from pydantic import (
     AliasPath,
-    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,7 +30,7 @@ from pydantic import (
 
 from ._exceptions import APIResponseError, InvalidStateError
 from ._states import AnyState, State, parse_state, state_from_answer
-from ._validation import ANSWER_CONTEXT
+from ._validation import ANSWER_CONTEXT, UTCDatetime
 
 __all__ = ["FlowRunInfo", "LogEntry", "ProjectInfo", "TaskRunInfo", "TenantInfo"]
 
@@ -146,7 +145,8 @@ class LogEntry(_Frozen):
 
     flow_run_id: str
     task_run_id: str | None = None
-    timestamp: AwareDatetime | None = None
+    timestamp: UTCDatetime | None = None
+    """A naive datetime or ISO string is UTC, as Prefect's client sent them."""
     name: str | None = None
     message: str | None = None
     level: LogLevel | None = None

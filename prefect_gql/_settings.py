@@ -26,9 +26,9 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from ._disk import read_toml_file
 from ._exceptions import ConfigurationError
@@ -45,6 +45,26 @@ CLOUD_ENDPOINT = "https://api.prefect.io"
 SERVER_HOST = "http://localhost"
 SERVER_PORT = 4200
 SERVER_UI_ENDPOINT = "http://localhost:8080"
+
+
+def expand_path(value: str | os.PathLike[str]) -> Path:
+    """``~`` and environment variables expanded, as Prefect's config expands its values.
+
+    Applied to ``home_dir`` and every configured path, whatever their source, so that a
+    file is found where Prefect would find it, whichever folder the process runs in.
+    Like Prefect, nested variables are expanded again until nothing changes.
+    """
+    text = os.fspath(value)
+    for _ in range(10):
+        expanded = os.path.expanduser(os.path.expandvars(text))
+        if expanded == text:
+            break
+        text = expanded
+    return Path(text)
+
+
+ExpandedPath = Annotated[Path, BeforeValidator(expand_path)]
+"""A path with ``~`` and environment variables expanded (``expand_path``)."""
 
 
 class CloudSettings(BaseModel):
@@ -92,7 +112,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     backend: Backend = "cloud"
-    home_dir: Path = Path(DEFAULT_HOME_DIR)
+    home_dir: ExpandedPath = Field(default=Path(DEFAULT_HOME_DIR), validate_default=True)
     cloud: CloudSettings = CloudSettings()
     server: ServerSettings = ServerSettings()
 
@@ -106,11 +126,6 @@ class Settings(BaseModel):
         ):
             _deep_update(merged, source)
         super().__init__(**merged)
-
-    @field_validator("home_dir")
-    @classmethod
-    def _expand_home(cls, value: Path) -> Path:
-        return value.expanduser()
 
     @property
     def api_server(self) -> str:
@@ -201,17 +216,17 @@ def _copied(value: Any) -> Any:
 
 
 def home_dir() -> Path:
-    return Path(os.environ.get(f"{ENV_PREFIX}HOME_DIR", DEFAULT_HOME_DIR)).expanduser()
+    return expand_path(os.environ.get(f"{ENV_PREFIX}HOME_DIR", DEFAULT_HOME_DIR))
 
 
 def user_config_path() -> Path:
     configured = os.environ.get(f"{ENV_PREFIX}USER_CONFIG_PATH")
-    return Path(configured).expanduser() if configured else home_dir() / "config.toml"
+    return expand_path(configured) if configured else home_dir() / "config.toml"
 
 
 def backend_file_path() -> Path:
     configured = os.environ.get(f"{ENV_PREFIX}BACKEND_CONFIG_PATH")
-    return Path(configured).expanduser() if configured else home_dir() / "backend.toml"
+    return expand_path(configured) if configured else home_dir() / "backend.toml"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

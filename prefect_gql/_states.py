@@ -26,8 +26,8 @@ Rules:
   inserts (no ``__version__``, no ``_result``: the result is ``NoResultType``).
 - A result of an unknown ``type`` loads as ``CustomResult`` keeping its type name and
   every field (as 1.x loads unknown results), so it is written back unchanged.
-- Naive datetimes are rejected: state times must be timezone-aware. They are written
-  as ISO-8601 with an offset (``2020-06-17T12:00:00+00:00``).
+- Naive datetimes and naive ISO strings are taken as UTC, as the Prefect API took them.
+  State times are written as ISO-8601 with an offset (``2020-06-17T12:00:00+00:00``).
 - JSON-typed fields (``context``, ``cached_parameters``...) take only JSON values
   (objects with string keys, lists, strings, finite numbers, booleans, null).
 - An unknown state type, a malformed field or a non-object raises ``InvalidStateError``
@@ -45,7 +45,6 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
-    AwareDatetime,
     BeforeValidator,
     ConfigDict,
     Discriminator,
@@ -68,6 +67,7 @@ from ._validation import (
     ANSWER_CONTEXT,
     ImmutableInputModel,
     StrictJSON,
+    UTCDatetime,
     describe_validation_error,
     json_field,
     problem_text,
@@ -136,7 +136,7 @@ def _datetime_input(value: Any) -> Any:
 
 _JSONObject = Annotated[dict[str, JSONValue], WrapValidator(_json_object)]
 _WireTime = Annotated[
-    AwareDatetime,
+    UTCDatetime,
     BeforeValidator(_datetime_input),
     PlainSerializer(lambda value: value.isoformat(), return_type=str),
 ]
@@ -183,8 +183,6 @@ def _problem(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind in ("state_type", "result_type"):
         return _tag_problem(kind.removesuffix("_type"), error["input"])
-    if kind == "timezone_aware":
-        return f"naive datetime {error['input']!r}: state times must be timezone-aware"
     return problem_text(error)
 
 

@@ -10,11 +10,12 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 from prefect_gql_generated.json_value import JSONValue
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     ValidationError,
@@ -25,11 +26,13 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from ._exceptions import InvalidInputError
+from ._times import naive_as_utc
 
 __all__ = [
     "ANSWER_CONTEXT",
     "ImmutableInputModel",
     "StrictJSON",
+    "UTCDatetime",
     "aware",
     "build_input",
     "describe_validation_error",
@@ -58,14 +61,15 @@ def valid_uuid(value: object, what: str) -> str:
         raise InvalidInputError(f"{what} must be a UUID, got {value!r}") from None
 
 
+UTCDatetime = Annotated[datetime, AfterValidator(naive_as_utc)]
+"""A datetime or ISO-8601 string a user passes; a naive one is UTC (``naive_as_utc``)."""
+
+
 def aware(value: datetime, what: str) -> datetime:
-    """A datetime to send: a naive one is taken as UTC, as the Prefect API took it
-    (Prefect code commonly passes ``datetime.utcnow()``); an aware one is kept."""
+    """A datetime argument to send, a naive one taken as UTC (``naive_as_utc``)."""
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what} must be a datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    return naive_as_utc(value)
 
 
 def json_problem(value: object, path: str = "the value") -> str | None:

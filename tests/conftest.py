@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 from pytest_httpx import HTTPXMock
 
 from prefect_gql import AsyncClient, Client
 from prefect_gql._core import ClientMethod
+
+# No verdict depends on the machine's speed: hypothesis's per-example deadline and its
+# too-slow health check are wall-clock limits, off for the whole suite.
+settings.register_profile(
+    "speed-independent", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("speed-independent")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,15 +40,33 @@ LIMIT_ID = "88888888-8888-8888-8888-888888888888"
 SECRET_SENTINEL = "sEcReT-SENTINEL-7f3a9c"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_home_for_the_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-scoped fixtures, set up before ``isolated_prefect_home``, never
+    see the real home or PREFECT__* variables either."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in list(os.environ):
+            if name.upper().startswith("PREFECT__"):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("session-home")))
+        yield
+
+
 @pytest.fixture(autouse=True)
-def isolated_prefect_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test reads the real ~/.prefect or PREFECT__* variables of the machine."""
+def isolated_prefect_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """No test reads or writes the real home or sees PREFECT__* variables of the machine.
+
+    ``HOME`` is a fresh folder (not inside ``tmp_path``, which stays the test's own), so
+    the default ``~/.prefect`` (returned) lies inside it.
+    """
     for name in list(os.environ):
         if name.upper().startswith("PREFECT__"):
             monkeypatch.delenv(name)
-    home = tmp_path / "prefect-home"
-    monkeypatch.setenv("PREFECT__HOME_DIR", str(home))
-    return home
+    user_home = tmp_path_factory.mktemp("user-home")
+    monkeypatch.setenv("HOME", str(user_home))
+    return user_home / ".prefect"
 
 
 @pytest.fixture(autouse=True)

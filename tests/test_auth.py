@@ -396,3 +396,25 @@ async def test_a_failed_refresh_never_carries_the_token(
         await api(Client.get_task_tag_limit, "db")
     assert "ACCESS-1" not in str(raised.value)
     assert raised.value.__cause__ is None
+
+
+async def test_headers_attached_later_reach_login_and_refresh_requests(
+    make_api: ClientFactory, httpx_mock: HTTPXMock, isolated_prefect_home: Path
+) -> None:
+    """The auth flow reads the client's headers when it sends, not a copy from construction."""
+    settings = isolated_prefect_home / "client" / "https-api.prefect.test" / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f'api_token = "USER-TOKEN"\nactive_tenant_id = "{TENANT_ID}"\n')
+    api = cloud_api(make_api)
+    api.client.attach_headers({"X-PREFECT-AGENT-ID": "agent-1"})
+    add_graphql(httpx_mock, {"switch_tenant": _tokens("ACCESS-1", "REFRESH-1", 20)}, url=CLOUD_URL)
+    add_graphql(httpx_mock, {"refresh_token": _tokens("ACCESS-2", "REFRESH-2", 600)}, url=CLOUD_URL)
+    add_graphql(httpx_mock, {"task_tag_limit": []}, url=CLOUD_URL)
+
+    await api(Client.get_task_tag_limit, "db")
+
+    login_request, refresh, query = httpx_mock.get_requests()
+    assert graphql_body(login_request)["query"] == documents.SWITCH_TENANT_GQL
+    assert graphql_body(refresh)["query"] == documents.REFRESH_TOKEN_GQL
+    for request in (login_request, refresh, query):
+        assert request.headers["X-PREFECT-AGENT-ID"] == "agent-1"

@@ -16,10 +16,11 @@ from click.testing import CliRunner, Result
 from graphql import build_schema, introspection_from_schema
 from pytest_httpx import HTTPXMock
 
-from prefect_gql import _cli, _console, schema_path
+from prefect_gql import schema_path
 from prefect_gql._bundled import library_queries_path
-from prefect_gql._cli import app
 from prefect_gql._codegen import CodegenError, FreshnessReport, compare_packages, package_dir
+from prefect_gql.cli import _app as _cli, _console
+from prefect_gql.cli._commands import app
 
 from .conftest import copy_project
 
@@ -50,6 +51,25 @@ def assert_clean_failure(result: Result, message: str) -> None:
         ["schema", "path"],
         ["init"],
         ["generate"],
+        ["projects", "list"],
+        ["projects", "create"],
+        ["projects", "delete"],
+        ["flows", "list"],
+        ["flow", "describe"],
+        ["flow-runs", "list"],
+        ["flow-run", "describe"],
+        ["flow-run", "set-state"],
+        ["flow-run", "cancel"],
+        ["flow-run", "delete"],
+        ["task-runs", "list"],
+        ["agents", "list"],
+        ["logs"],
+        ["run"],
+        ["query"],
+        ["auth", "login"],
+        ["auth", "status"],
+        ["auth", "logout"],
+        ["auth", "switch-tenant"],
         ["check"],
     ],
 )
@@ -58,13 +78,14 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.exit_code == 0
     assert result.output.startswith("Usage: ")
     assert "Options:" in result.output
+    assert "``" not in result.output  # docstrings' reST markup never reaches the help
 
 
 def test_main_is_the_prefect_gql_entry_point(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    assert pyproject["project"]["scripts"] == {"prefect-gql": "prefect_gql._console:main"}
+    assert pyproject["project"]["scripts"] == {"prefect-gql": "prefect_gql.cli:main"}
     monkeypatch.setattr(sys, "argv", ["prefect-gql", "-h"])
     with pytest.raises(SystemExit) as exited:
         _console.main()
@@ -211,6 +232,7 @@ def test_init_prints_what_it_wrote_and_what_to_do_next(
     assert result.output.splitlines() == [
         f"wrote {tmp_path / 'app' / 'codegen.toml'}",
         f"wrote {tmp_path / 'app' / 'queries' / 'recent_failed_flow_runs.graphql'}",
+        f"wrote {tmp_path / 'app' / '.graphqlrc.yml'}",
         "next: cd app && prefect-gql generate, then `from my_queries import Operations`"
         " and `Operations(client).<operation>(...)`",
     ]
@@ -298,13 +320,46 @@ def test_server_runs_serve_with_the_options(monkeypatch: pytest.MonkeyPatch) -> 
     )
     calls: list[dict[str, object]] = []
 
-    def serve(*, host: str, port: int, db: str) -> None:
-        calls.append({"host": host, "port": port, "db": db})
+    def serve(*, host: str, port: int, db: str, auth: object) -> None:
+        calls.append({"host": host, "port": port, "db": db, "auth": auth})
 
     monkeypatch.setattr(server_module, "serve", serve)
     result = runner.invoke(app, ["server", "--host", "127.0.0.2", "--port", "4300", "--db", "x.db"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.2", "port": 4300, "db": "x.db"}]
+    assert calls == [{"host": "127.0.0.2", "port": 4300, "db": "x.db", "auth": None}]
+    assert result.output == (
+        f"prefect-gql server: open mode (no credentials asked), database SQLite"
+        f" {Path('x.db').resolve()}, API http://127.0.0.2:4300\n"
+    )
+
+
+def test_server_api_keys_start_token_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    server_module = pytest.importorskip(
+        "prefect_gql.server", reason="prefect_gql.server (or its 'server' extra) is not installed"
+    )
+    calls: list[object] = []
+    monkeypatch.setattr(server_module, "serve", lambda **options: calls.append(options["auth"]))
+    tenant = "6a1b1c49-4b1b-4a4b-9a4a-7e1f3f3c2d10"
+    result = runner.invoke(
+        app,
+        ["server", "--api-key", SECRET, "--api-key", f"other-key={tenant}", "--api-key", "pad=="],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "prefect-gql server: token mode (3 API keys), database in memory (gone when the"
+        " server stops), API http://127.0.0.1:4200\n"
+    )
+    assert SECRET not in result.output
+    (auth,) = calls
+    assert isinstance(auth, server_module.AuthConfig)
+    assert dict(auth.api_keys) == {
+        SECRET: server_module.DEFAULT_TENANT_ID,
+        "other-key": tenant,
+        "pad==": server_module.DEFAULT_TENANT_ID,
+    }
+    empty = runner.invoke(app, ["server", "--api-key", " "])
+    assert empty.exit_code == 2
+    assert "an API key cannot be empty" in empty.output
 
 
 class _ServerExtraMissing(importlib.abc.MetaPathFinder):
@@ -333,3 +388,27 @@ def test_server_missing_from_the_installation(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setitem(sys.modules, "prefect_gql.server", None)
     result = runner.invoke(app, ["server"])
     assert_clean_failure(result, "the local server is not part of this installation")
+
+
+def test_shell_completion_is_clicks_own() -> None:
+    """The README's `eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)"` line."""
+    script = runner.invoke(
+        app, [], prog_name="prefect-gql", env={"_PREFECT_GQL_COMPLETE": "bash_source"}
+    )
+    assert script.exit_code == 0
+    assert "complete -o nosort -F _prefect_gql_completion prefect-gql" in script.output
+    completed = runner.invoke(
+        app,
+        [],
+        prog_name="prefect-gql",
+        env={
+            "_PREFECT_GQL_COMPLETE": "bash_complete",
+            "COMP_WORDS": "prefect-gql flo",
+            "COMP_CWORD": "1",
+        },
+    )
+    assert completed.output.split() == [
+        "plain,flow", "plain,flow-run", "plain,flow-runs", "plain,flows",
+    ]  # fmt: skip
+    readme = (ROOT / "README.md").read_text()
+    assert 'eval "$(_PREFECT_GQL_COMPLETE=bash_source prefect-gql)"' in readme

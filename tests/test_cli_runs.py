@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,15 +17,20 @@ from typing import Any
 
 import pytest
 
-from prefect_gql import Client, Failed, FlowSpec, ParameterSpec, Success, TaskSpec, __version__
+from prefect_gql import Client, Failed, Success, __version__
 from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
 
+from .cli_helpers import (
+    CLI,
+    COMMAND_TIMEOUT,
+    assert_one_error_line,
+    cli,
+    cli_env,
+    register_flow,
+)
 from .test_views import drive, log
 
 pytestmark = pytest.mark.e2e
-
-COMMAND_TIMEOUT = 60.0
-"""Seconds any one command may take before the test fails."""
 
 
 @pytest.fixture(scope="module")
@@ -41,42 +47,11 @@ def client(server: LocalServer) -> Iterator[Client]:
 
 @pytest.fixture
 def env(server: LocalServer) -> dict[str, str]:
-    """The CLI finds the server through the same settings as Client."""
-    return {
-        **os.environ,
-        "PREFECT__BACKEND": "server",
-        "PREFECT__SERVER__ENDPOINT": server.url,
-        "COLUMNS": "200",
-    }
-
-
-CLI = [sys.executable, "-c", "from prefect_gql._console import main; main()"]
-
-
-def cli(
-    env: dict[str, str], *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own command line
-        [*CLI, *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=COMMAND_TIMEOUT,
-        check=False,
-    )
+    return cli_env(server.url, COLUMNS="200")
 
 
 def flow(client: Client, tasks: int = 1) -> tuple[str, str]:
-    """A registered flow's id and its (fresh) project's name."""
-    project = f"cli-{uuid.uuid4().hex[:8]}"
-    client.create_project(project)
-    spec = FlowSpec(
-        name="etl",
-        tasks=[TaskSpec(slug=f"task-{index}", name=f"task{index}") for index in range(tasks)],
-        parameters=[ParameterSpec(name="day", default="monday")],
-    )
-    return client.register(spec, project_name=project, no_url=True), project
+    return register_flow(client, tasks)
 
 
 def test_importing_the_library_and_the_cli_never_loads_rich() -> None:
@@ -90,7 +65,7 @@ def test_importing_the_library_and_the_cli_never_loads_rich() -> None:
         " stub = types.ModuleType('httpx._main'); stub.main = lambda: None;"
         " sys.modules['httpx._main'] = stub;"
         " import prefect_gql; prefect_gql.Client; prefect_gql.AsyncClient;"
-        " import prefect_gql._cli;"
+        " import prefect_gql.cli._commands;"
         " loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'rich');"
         " assert not loaded, loaded"
     )
@@ -180,31 +155,36 @@ def test_logs_and_a_query_from_stdin(client: Client, env: dict[str, str]) -> Non
     }
 
 
+RUN_APPEARS_POLLS = 600
+"""Polls (0.05 s apart) for the run ``run --watch`` creates, before the driver gives up."""
+
+
+def drive_the_new_run(client: Client, flow_id: str, final: Success | Failed) -> None:
+    """As an agent would: wait for the flow's run to exist, then take it to ``final``."""
+    for _ in range(RUN_APPEARS_POLLS):
+        runs = list(client.iter_flow_runs(flow_id=flow_id, limit=1))
+        if runs:
+            drive(client, runs[0].id, final, lines=2)
+            return
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize(("final", "exit_code"), [(Success(), 0), (Failed(message="boom"), 1)])
 def test_run_watch_exits_zero_only_when_the_run_succeeds(
     client: Client, env: dict[str, str], final: Success | Failed, exit_code: int
 ) -> None:
     flow_id, _ = flow(client, tasks=2)
-    process = subprocess.Popen(  # noqa: S603 - our own command line
-        [*CLI, "run", flow_id, "--watch"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    driver = threading.Thread(target=drive_the_new_run, args=(client, flow_id, final))
+    driver.start()
     try:
-        assert process.stdout is not None
-        run_id = process.stdout.readline().strip()
-        drive(client, run_id, final, lines=2)
-        _, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
+        done = cli(env, "run", flow_id, "--watch", "--agent-wait", "600")
     finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == exit_code, stderr
-    assert f"state: {final.type}" in stderr
-    assert "line 1" in stderr
-    assert "3/3" in stderr  # the task-run progress line: 2 tasks and the parameter finished
-    assert f"finished: {final.type}" in stderr
+        driver.join(COMMAND_TIMEOUT)
+    assert done.returncode == exit_code, done.stderr
+    assert f"state: {final.type}" in done.stderr
+    assert "line 1" in done.stderr
+    assert "3/3" in done.stderr  # the task-run progress line: 2 tasks and the parameter finished
+    assert f"flow run {done.stdout.strip()} finished: {final.type}" in done.stderr
 
 
 def test_logs_follow_ends_when_the_run_finishes(client: Client, env: dict[str, str]) -> None:
@@ -276,4 +256,44 @@ def test_auth_login_status_and_switch_tenant_with_an_api_key(tmp_path: Path) -> 
         bad = cli(env, "auth", "login", "--key", "not-a-known-key")
         assert bad.returncode == 1
         for done in (login, status, switched, refused):
+            assert key not in done.stdout + done.stderr
+
+
+def test_auth_login_status_and_logout_use_the_api_client_would(tmp_path: Path) -> None:
+    """With PREFECT__BACKEND=server and PREFECT__SERVER__ENDPOINT set, login checks the key
+    against that server (not the Cloud URL), status names it, logout forgets the key."""
+    home = tmp_path / "home"
+    with LocalServer(auth=AuthConfig()) as token_server:
+        key = token_server.issue_api_key()
+        env = cli_env(token_server.url, PREFECT__HOME_DIR=str(home))
+
+        login = cli(env, "auth", "login", "--key", key)
+        assert login.returncode == 0, login.stderr
+        assert (
+            login.stdout.strip() == f"logged in to {token_server.url} (tenant {DEFAULT_TENANT_ID})"
+        )
+        status = cli(env, "auth", "status", "-o", "json")
+        assert json.loads(status.stdout) == {
+            "api": token_server.url,
+            "backend": "server",
+            "credential": "api_key",
+            "tenant_id": DEFAULT_TENANT_ID,
+        }
+        assert cli(env, "projects", "list", "-o", "json").returncode == 0
+
+        refused = cli(env, "auth", "logout")  # no terminal to confirm on
+        assert refused.returncode == 1
+        assert key in (home / "auth.toml").read_text()
+        logout = cli(env, "auth", "logout", "--yes")
+        assert logout.returncode == 0, logout.stderr
+        assert logout.stdout.strip() == f"logged out of {token_server.url}"
+        assert key not in (home / "auth.toml").read_text()
+        after = json.loads(cli(env, "auth", "status", "-o", "json").stdout)
+        assert after["credential"] == "none"
+        assert_one_error_line(
+            cli(env, "auth", "logout", "--yes"), f"no API key is saved for {token_server.url}"
+        )
+        from_env = cli({**env, "PREFECT__CLOUD__API_KEY": key}, "auth", "logout", "--yes")
+        assert_one_error_line(from_env, "PREFECT__CLOUD__API_KEY")
+        for done in (login, status, logout, from_env):
             assert key not in done.stdout + done.stderr

@@ -34,6 +34,11 @@ with warnings.catch_warnings():
     from prefect.run_configs import UniversalRun
     from prefect.utilities.graphql import EnumValue, with_args
 
+utcnow_on_purpose = pytest.mark.filterwarnings(
+    "ignore:datetime.datetime.utcnow\\(\\) is deprecated:DeprecationWarning"
+)
+"""For tests that pass ``datetime.utcnow()`` as Prefect users do (deprecated in Python 3.12)."""
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore::marshmallow.warnings.RemovedInMarshmallow4Warning"),
@@ -78,6 +83,7 @@ def runs_query(flow_id: str) -> dict[str, Any]:
     }
 
 
+@utcnow_on_purpose
 def test_a_prefect_user_script_runs_on_client(server: LocalServer) -> None:
     with Client(server.url) as client:  # Prefect: Client(api_server); no credentials
         prefect_user_script(client)
@@ -174,6 +180,30 @@ def test_prefect_names_of_errors_still_catch() -> None:
     assert issubclass(AuthorizationError, ClientError)
 
 
+def test_prefect_1_4_1_exception_names_catch_what_the_client_raises(server: LocalServer) -> None:
+    """Prefect 1.4.1 code catches ``prefect.exceptions`` names: the swapped import keeps them."""
+    import prefect.exceptions  # noqa: PLC0415
+
+    import prefect_gql  # noqa: PLC0415
+    from prefect_gql import ObjectNotFoundError, VersionLockMismatchSignal  # noqa: PLC0415
+
+    for name in ("ObjectNotFoundError", "VersionLockMismatchSignal"):
+        assert isinstance(getattr(prefect.exceptions, name), type)
+        assert name in prefect_gql.__all__
+    assert issubclass(ObjectNotFoundError, ClientError)
+    with Client(server.url) as client:
+        client.create_project("exception-names")
+        flow_id = client.register(etl_flow(), "exception-names", build=False, no_url=True)
+        run_id = client.create_flow_run(flow_id=flow_id)
+        version = client.get_flow_run_info(run_id).version
+        client.set_flow_run_state(run_id, Running(), version=version)
+        with pytest.raises(VersionLockMismatchSignal):
+            client.set_flow_run_state(run_id, Success(), version=version)
+        with pytest.raises(ObjectNotFoundError):
+            client.get_flow_run_info("99999999-9999-9999-9999-999999999999")
+
+
+@utcnow_on_purpose
 def test_naive_scheduled_start_time_is_utc(server: LocalServer) -> None:
     with Client(server.url) as client:
         client.create_project("naive-times")

@@ -2,8 +2,8 @@
 and oversized answers, credentials echoed back, and credentials no header could carry.
 
 Each server is a thread on a loopback socket that answers one scripted way; every loop
-is bounded in count and time. Durations are asserted only as generous upper bounds that
-the old behaviour (timeouts per read, not per call) exceeded many times over.
+is bounded in count and time. Verdicts count connections and bytes, never durations;
+the bounds an attempt gets are checked at a given clock reading.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 
 from prefect_gql import (
@@ -28,6 +29,8 @@ from prefect_gql import (
     InvalidInputError,
     PrefectGQLError,
 )
+from prefect_gql._exchange import _bound_attempt, _longest_phase
+from prefect_gql._limits import READ_LIMITS_EXTENSION, ReadLimits
 
 SECRET_KEY = "pgql-key-7f3a9c-SENTINEL"
 Handler = Callable[[socket.socket], None]
@@ -85,19 +88,26 @@ def raw_server(handler: Handler, connections: int = 8) -> Iterator[str]:
         listener.close()
 
 
-def trickle(seconds_per_byte: float, total_bytes: int = 200) -> Handler:
-    """Promises a body, then sends it a byte at a time (bounded)."""
+class Trickle:
+    """Promises a body, then sends it a byte at a time (bounded); counts its connections
+    and the bytes of body it sent, so tests assert counts rather than durations."""
 
-    def handler(connection: socket.socket) -> None:
+    def __init__(self, seconds_per_byte: float, total_bytes: int = 200) -> None:
+        self.seconds_per_byte = seconds_per_byte
+        self.total_bytes = total_bytes
+        self.connections = 0
+        self.bytes_sent = 0
+
+    def __call__(self, connection: socket.socket) -> None:
+        self.connections += 1
         connection.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {total_bytes}\r\n\r\n".encode()
+            + f"Content-Length: {self.total_bytes}\r\n\r\n".encode()
         )
-        for _ in range(total_bytes):
+        for _ in range(self.total_bytes):
             connection.sendall(b" ")
-            time.sleep(seconds_per_byte)
-
-    return handler
+            self.bytes_sent += 1
+            time.sleep(self.seconds_per_byte)
 
 
 def answer(
@@ -112,37 +122,66 @@ def answer(
 
 
 def test_a_trickling_body_ends_the_call_at_its_timeout() -> None:
+    """Each byte comes well within the read timeout, but the whole body may take only the
+    longest timeout phase: the call ends with the body unfinished (whole, 200 spaces take
+    40 s and are not JSON, an APIResponseError)."""
+    trickle = Trickle(0.2)
     with (
-        raw_server(trickle(0.2)) as url,
+        raw_server(trickle) as url,
         Client(url, backend="server", timeout=1, max_retries=0) as client,
+        pytest.raises(APITimeoutError),
     ):
-        started = time.monotonic()
-        with pytest.raises(APITimeoutError):
-            client.get_task_tag_limit("db")
-        took = time.monotonic() - started
-    assert took < 3, f"a 200-byte body at 5 bytes/s held the call {took:.1f} s (timeout=1)"
+        client.get_task_tag_limit("db")
+    assert trickle.connections == 1
+    assert trickle.bytes_sent < trickle.total_bytes
 
 
 def test_the_deadline_bounds_the_call_with_its_retries() -> None:
+    """A query is retried after a timeout, but not past its deadline: one attempt only."""
+    trickle = Trickle(0.2)
     with (
-        raw_server(trickle(0.2)) as url,
+        raw_server(trickle) as url,
         Client(url, backend="server", timeout=5, deadline=1.5) as client,
+        pytest.raises(APITimeoutError),
     ):
-        started = time.monotonic()
-        with pytest.raises(APITimeoutError):
-            client.get_task_tag_limit("db")
-        took = time.monotonic() - started
-    assert took < 3.5, f"the call took {took:.1f} s with deadline=1.5 (4 attempts allowed)"
+        client.get_task_tag_limit("db")
+    assert trickle.connections == 1
+    assert trickle.bytes_sent < trickle.total_bytes
 
 
 async def test_the_deadline_bounds_an_async_call_too() -> None:
-    with raw_server(trickle(0.2)) as url:
+    trickle = Trickle(0.2)
+    with raw_server(trickle) as url:
         async with AsyncClient(url, backend="server", timeout=5, deadline=1.5) as client:
-            started = time.monotonic()
             with pytest.raises(APITimeoutError):
                 await client.get_task_tag_limit("db")
-            took = time.monotonic() - started
-    assert took < 3.5, f"the async call took {took:.1f} s with deadline=1.5"
+    assert trickle.connections == 1
+    assert trickle.bytes_sent < trickle.total_bytes
+
+
+@pytest.mark.parametrize(
+    ("timeout", "deadline", "body_bound", "read_timeout"),
+    [(5.0, 1.5, 1.5, 1.5), (1.0, 120.0, 1.0, 1.0), (5.0, None, 5.0, 5.0)],
+)
+def test_an_attempt_is_bounded_by_the_deadline_left_and_its_longest_timeout(
+    timeout: float, deadline: float | None, body_bound: float, read_timeout: float
+) -> None:
+    """The bounds an attempt gets, computed at a given clock reading (no real time)."""
+    with Client("http://prefect.test", backend="server", timeout=timeout) as client:
+        config = client.with_options(deadline=deadline)._config
+    request = httpx.Request("POST", "http://prefect.test")
+    now = 1000.0
+    _bound_attempt(
+        config,
+        request,
+        now,
+        None if deadline is None else now + deadline,
+        _longest_phase(config.timeout),
+    )
+    limits = request.extensions[READ_LIMITS_EXTENSION]
+    assert isinstance(limits, ReadLimits)
+    assert limits.deadline == now + body_bound
+    assert request.extensions["timeout"]["read"] == read_timeout
 
 
 def test_an_answer_over_the_size_cap_is_refused_unread() -> None:

@@ -23,6 +23,7 @@ from prefect_gql import (
     BadRequestError,
     Client,
     ClientError,
+    ConfigurationError,
     PrefectGQLError,
     Running,
 )
@@ -401,3 +402,12 @@ async def test_an_undecodable_body_is_an_api_response_error(
     with pytest.raises(APIResponseError, match="unusable answer \\(DecodingError\\)") as raised:
         await api(Client.get_task_tag_limit, "db")
     assert isinstance(raised.value.__cause__, httpx.DecodingError)
+
+
+def test_with_options_removes_or_keeps_the_deadline() -> None:
+    with Client(SERVER_URL, backend="server", deadline=30) as client:
+        assert client.with_options(deadline=None)._config.deadline is None
+        assert client.with_options(max_retries=1)._config.deadline == 30
+        assert client.with_options(deadline=5)._config.deadline == 5
+        with pytest.raises(ConfigurationError, match="deadline"):
+            client.with_options(deadline=0)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from prefect_gql import Client, ConfigurationError, load_settings
+from prefect_gql import Client, ConfigurationError, Settings, load_settings
 from prefect_gql._disk import server_slug
+from prefect_gql._settings import backend_file_path, user_config_path
 
 from .conftest import SECRET_SENTINEL, TENANT_ID
 
@@ -108,3 +109,88 @@ def test_server_ui_endpoint_sets_ui_links(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("PREFECT__SERVER__UI__ENDPOINT", "http://ui.test:9090/")
     client = Client("http://api.test:4200", backend="server")
     assert client.get_cloud_url("flow-run", "abc") == "http://ui.test:9090/flow-run/abc"
+
+
+def test_home_dir_default_is_expanded_to_the_user_home(
+    isolated_prefect_home: Path,
+) -> None:
+    assert Settings().home_dir == Path.home() / ".prefect" == isolated_prefect_home
+    assert Settings().home_dir.is_absolute()
+
+
+@pytest.mark.parametrize(
+    "configured",
+    ["~/custom-prefect", "$PREFECT_GQL_TEST_ROOT/custom-prefect", "${HOME}/custom-prefect"],
+)
+def test_home_dir_is_expanded_whatever_its_source(
+    configured: str,
+    tmp_path: Path,
+    isolated_prefect_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As Prefect's config does: ``~`` and environment variables, from every source."""
+    monkeypatch.setenv("PREFECT_GQL_TEST_ROOT", str(Path.home()))
+    expected = Path.home() / "custom-prefect"
+    assert Settings(home_dir=configured).home_dir == expected
+    assert load_settings(home_dir=configured).home_dir == expected
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'home_dir = "{configured}"\n')
+    monkeypatch.setenv("PREFECT__USER_CONFIG_PATH", str(config))
+    # A config file's ``${...}`` is one of Prefect's interpolations, ignored.
+    assert Settings().home_dir == (expected if "${" not in configured else isolated_prefect_home)
+
+    monkeypatch.setenv("PREFECT__HOME_DIR", configured)
+    assert Settings().home_dir == expected
+    assert backend_file_path() == expected / "backend.toml"
+    monkeypatch.delenv("PREFECT__USER_CONFIG_PATH")
+    assert user_config_path() == expected / "config.toml"
+
+
+def test_config_paths_from_the_environment_are_expanded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT__USER_CONFIG_PATH", "~/$PREFECT_GQL_TEST_NAME.toml")
+    monkeypatch.setenv("PREFECT__BACKEND_CONFIG_PATH", "${HOME}/backend-elsewhere.toml")
+    monkeypatch.setenv("PREFECT_GQL_TEST_NAME", "mine")
+    assert user_config_path() == Path.home() / "mine.toml"
+    assert backend_file_path() == Path.home() / "backend-elsewhere.toml"
+
+
+def test_saved_api_key_is_read_from_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``save_auth_to_disk`` writes ``$HOME/.prefect/auth.toml``, wherever the process runs."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    Client("https://api.prefect.test", api_key="saved-key", backend="cloud").save_auth_to_disk()
+
+    assert (Path.home() / ".prefect" / "auth.toml").is_file()
+    assert list(first.iterdir()) == []
+    monkeypatch.chdir(second)
+    client = Client("https://api.prefect.test", backend="cloud")
+    assert client.credential_kind == "api_key"
+    assert client.load_auth_from_disk() == {"api_key": "saved-key"}
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:4200", "prefect.test", "ftp://prefect.test/graphql", "http://", "://x"]
+)
+def test_an_api_url_httpx_cannot_send_to_is_refused_when_the_client_is_built(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="api_server") as raised:
+        Client(url, backend="server")
+    assert "PREFECT__CLOUD__API" in str(raised.value)
+
+
+def test_a_bad_api_url_from_the_environment_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PREFECT__SERVER__ENDPOINT", "localhost:4200")
+    with pytest.raises(ConfigurationError, match="localhost:4200"):
+        Client(backend="server")
+
+
+def test_an_api_url_never_shows_its_password() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Client(f"localhost://user:{SECRET_SENTINEL}@prefect.test", backend="server")
+    assert SECRET_SENTINEL not in str(raised.value)

@@ -293,13 +293,11 @@ def test_datetimes_keep_their_offset() -> None:
     assert from_z.to_wire()["start_time"] == "2020-06-17T12:00:00+00:00"
 
 
-def test_naive_datetimes_are_rejected() -> None:
-    with pytest.raises(InvalidStateError, match=r"start_time: naive datetime .*timezone-aware"):
-        parse_state({"type": "Scheduled", "start_time": "2020-06-17T12:00:00"})
-    with pytest.raises(InvalidStateError, match="timezone-aware"):
-        Scheduled(start_time=datetime(2020, 6, 17, 12))
-    with pytest.raises(InvalidStateError, match="cached_result_expiration: naive datetime"):
-        Cached(cached_result_expiration=datetime(2020, 6, 17, 12))
+def test_malformed_datetimes_are_refused() -> None:
+    with pytest.raises(InvalidStateError, match=r"start_time"):
+        parse_state({"type": "Scheduled", "start_time": "not a time"})
+    with pytest.raises(InvalidStateError, match="cached_result_expiration"):
+        parse_state({"type": "Cached", "cached_result_expiration": 12})
 
 
 ALL_RESULTS = [

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, ParamSpec, TypeVar
 
 import anyio
@@ -33,6 +34,7 @@ from prefect_gql import (
     TaskSpec,
 )
 from prefect_gql._core import ClientStream
+from prefect_gql._plans import views as views_plans
 from prefect_gql.server import LocalServer
 
 from .conftest import Api, ApiCaller
@@ -42,8 +44,9 @@ pytestmark = pytest.mark.e2e
 P = ParamSpec("P")
 T = TypeVar("T")
 
-DEADLINE = 20.0
-"""Seconds any watch in this module may take before the test fails."""
+HANG_GUARD = 300.0
+"""Seconds after which a watch in this module gives up: a guard against hanging, far
+beyond what any machine needs, never the verdict (which counts events)."""
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +321,6 @@ async def test_watch_follows_a_run_driven_concurrently_until_it_finishes(
 ) -> None:
     run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=3))
     driver = threading.Thread(target=drive, args=(writer, run_id, final), daemon=True)
-    started = time.monotonic()
     events: list[FlowRunEvent] = []
     driver.start()
     try:
@@ -328,12 +330,11 @@ async def test_watch_follows_a_run_driven_concurrently_until_it_finishes(
             run_id,
             poll_interval=0.05,
             max_poll_interval=0.2,
-            timeout=DEADLINE,
+            timeout=HANG_GUARD,
         ):
             events.append(event)
     finally:
-        driver.join(DEADLINE)
-    assert time.monotonic() - started < DEADLINE
+        driver.join(HANG_GUARD)
 
     states, lines, progress = events_of(events)
     assert states == ["Scheduled", "Running", final.type]
@@ -406,10 +407,10 @@ async def test_watch_survives_lost_answers_without_repeating_or_dropping_a_line(
             poll_interval=0.03,
             max_poll_interval=0.1,
             page_size=2,
-            timeout=DEADLINE,
+            timeout=HANG_GUARD,
         )
     finally:
-        driver.join(DEADLINE)
+        driver.join(HANG_GUARD)
         if isinstance(http, httpx.AsyncClient):  # the clients leave a passed-in one open
             await http.aclose()
         else:
@@ -429,8 +430,10 @@ async def test_a_watch_gives_up_after_repeated_failures(api: Api) -> None:
 
 
 async def test_wait_for_flow_run_times_out_with_an_error_of_our_tree(
-    api: Api, writer: Client, no_retry_sleep: list[float]
+    api: Api, writer: Client, no_retry_sleep: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The timeout counts the sleeps asked for: the wall clock is stopped for the test."""
+    monkeypatch.setattr(views_plans, "time", SimpleNamespace(monotonic=lambda: 0.0))
     run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=0))
     with pytest.raises(FlowRunTimeoutError) as raised:
         await api(Client.wait_for_flow_run, run_id, timeout=5, poll_interval=1, max_poll_interval=2)

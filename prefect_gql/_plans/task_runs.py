@@ -122,7 +122,7 @@ def update_task_run_heartbeat(config: ClientConfig, task_run_id: str) -> Plan[No
 def get_latest_cached_states(
     config: ClientConfig, task_id: str, cache_key: str | None, created_after: datetime
 ) -> Plan[list[AnyState]]:
-    """Cached states created after ``created_after`` (timezone-aware), newest first.
+    """Cached states created after ``created_after`` (naive: UTC), newest first.
 
     By ``cache_key`` when one is given, else by task.
     """

@@ -6,9 +6,10 @@ use) with ariadne and uvicorn, keeps its state in SQLite, and gives every operat
 the Prefect 0.12/1.4 clients and prefect_gql send its real semantics: tenants,
 projects, flow registration and versions, flow and task runs with version-locked
 states and idempotency keys, logs, secrets, task tag limits, agents, artifacts,
-Hasura's filters, and Cloud's API keys and tenant tokens (token mode). It has no
-scheduler, no agents of its own, no UI and no Hasura; secrets are stored in plain
-text in its database.
+Hasura's filters, and Cloud's API keys and tenant tokens (token mode). Agents get
+their run queue as from Prefect Server, and the server runs Server's scheduler,
+Lazarus and zombie killer in background threads (``ServiceIntervals``). It has no
+UI and no Hasura; secrets are stored in plain text in its database.
 
     with LocalServer() as server:                     # open mode, like Prefect Server
         httpx.post(server.url, json={"query": "{ tenant { id } }"})
@@ -20,5 +21,14 @@ from ._auth import AuthConfig
 from ._registry import DEFAULT_TENANT_ID
 from ._runner import LocalServer, serve
 from ._schema import load_sdl
+from ._services import ServiceIntervals
 
-__all__ = ["DEFAULT_TENANT_ID", "AuthConfig", "LocalServer", "create_app", "load_sdl", "serve"]
+__all__ = [
+    "DEFAULT_TENANT_ID",
+    "AuthConfig",
+    "LocalServer",
+    "ServiceIntervals",
+    "create_app",
+    "load_sdl",
+    "serve",
+]

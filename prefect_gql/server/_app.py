@@ -45,6 +45,7 @@ from ._limits import (
 )
 from ._registry import DEFAULT_TENANT_ID, Registry
 from ._schema import build_schema
+from ._services import ServiceIntervals, Services
 from ._store import Store
 
 __all__ = ["GRAPHQL_PATHS", "LocalAPI", "create_app"]
@@ -183,8 +184,15 @@ def _schema() -> GraphQLSchema:
 class LocalAPI:
     """One server: its store, the credentials it accepts, and its ASGI ``app``."""
 
-    def __init__(self, *, db: str = ":memory:", auth: AuthConfig | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: str = ":memory:",
+        auth: AuthConfig | None = None,
+        services: ServiceIntervals | None = None,
+    ) -> None:
         self.store = Store(db)
+        self.services = Services(self.store, services)
         self.credentials = Credentials(auth)
         registry = Registry(self.store)
         registry.seed()
@@ -213,6 +221,8 @@ class LocalAPI:
             credentials=self.credentials,
             principal=principal,
             bearer=bearer_token(request.headers.get("authorization")),
+            agent_id=request.headers.get("x-prefect-agent-id"),
+            core_version=request.headers.get("x-prefect-core-version"),
         )
 
     def _users_default_tenant(self) -> str | None:
@@ -228,8 +238,12 @@ class LocalAPI:
 
     @asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        yield
-        self.store.close()
+        self.services.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(self.services.stop)
+            self.store.close()
 
     def _token_mode(self) -> Credentials:
         if not self.credentials.required:
@@ -250,7 +264,12 @@ class LocalAPI:
         return self._token_mode().issue_api_token()
 
 
-def create_app(*, db: str = ":memory:", auth: AuthConfig | None = None) -> Starlette:
+def create_app(
+    *,
+    db: str = ":memory:",
+    auth: AuthConfig | None = None,
+    services: ServiceIntervals | None = None,
+) -> Starlette:
     """The server as an ASGI app: ``db`` is an SQLite path or ``":memory:"``; ``auth``
-    switches on token mode."""
-    return LocalAPI(db=db, auth=auth).app
+    switches on token mode; ``services`` sets the background services' intervals."""
+    return LocalAPI(db=db, auth=auth, services=services).app

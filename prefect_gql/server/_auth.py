@@ -21,7 +21,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -135,6 +135,8 @@ class Credentials:
         self._api_tokens = set(config.api_tokens)
         self._access: dict[str, tuple[str, float]] = {}
         self._refresh: dict[str, tuple[str, str]] = {}
+        self.clock: Callable[[], float] = time.time
+        """What access tokens expire by (tests set a clock of their own)."""
 
     @property
     def api_key_tenants(self) -> set[str]:
@@ -157,7 +159,7 @@ class Credentials:
     def issue(self, tenant_id: str) -> IssuedTokens:
         """A new access token for the tenant, and the refresh token that renews it."""
         access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-        now = time.time()
+        now = self.clock()
         expires_at = now + self._ttl
         with self._lock:
             for expired in [token for token, (_, end) in self._access.items() if end <= now]:
@@ -210,7 +212,7 @@ class Credentials:
             if bearer in self._api_tokens:
                 return Principal("api_token", None)
             access = self._access.get(bearer)
-        if access is not None and access[1] > time.time():
+        if access is not None and access[1] > self.clock():
             return Principal("access_token", access[0])
         return None
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from graphql import GraphQLResolveInfo
 
 from ._auth import Credentials, Principal
+from ._batches import Batches
+from ._queue import AgentQueue
 from ._records import Records
 from ._registry import Registry
 from ._runs import Runs
@@ -18,12 +20,18 @@ __all__ = ["RequestContext", "context_of"]
 
 @dataclass
 class RequestContext:
-    """``store`` is narrowed to the caller's tenant when token mode binds one."""
+    """``store`` is narrowed to the caller's tenant when token mode binds one;
+    ``batches`` holds the relationship values read ahead for the request."""
 
     store: Store
     credentials: Credentials
     principal: Principal | None
     bearer: str | None
+    agent_id: str | None = None
+    """The ``X-PREFECT-AGENT-ID`` header: the agent the request comes from."""
+    core_version: str | None = None
+    """The ``X-PREFECT-CORE-VERSION`` header: the caller's Prefect version."""
+    batches: Batches = field(default_factory=Batches)
 
     @cached_property
     def registry(self) -> Registry:
@@ -36,6 +44,10 @@ class RequestContext:
     @cached_property
     def records(self) -> Records:
         return Records(self.store)
+
+    @cached_property
+    def queue(self) -> AgentQueue:
+        return AgentQueue(self.store)
 
     @property
     def member_tenants(self) -> Store:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._store import Row
+from ._tables import Row
 
 __all__ = [
     "BAD_REQUEST",

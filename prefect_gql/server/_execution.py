@@ -5,8 +5,9 @@ graphql-core completes every field of every row on its own (a resolver call, a
 resolve info, argument values, completion), about 5 microseconds a field: a page of
 1,000 logs with five columns spent most of its time there. A list whose rows are
 mappings and whose selected fields are all plain columns (scalars or enums read
-from the row, without arguments) is completed here row by row in one loop instead,
-to the same answer. Anything else, and any row this loop cannot complete exactly as
+from the row, without arguments) or relationships read ahead (``_batches``, their
+rows completed the same way) is completed here row by row in one loop instead, to
+the same answer. Anything else, and any row this loop cannot complete exactly as
 graphql-core would (a null in a non-null column, a value the scalar refuses, a
 budget that would run out), goes graphql-core's way.
 """
@@ -27,9 +28,13 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLScalarType,
     Undefined,
+    get_named_type,
+    located_error,
 )
 from graphql.pyutils import Path
 
+from ._batches import MISSING, READ_AHEAD
+from ._context import RequestContext
 from ._limits import BudgetedExecutionContext
 from ._schema import read_or_empty
 
@@ -40,10 +45,23 @@ Column = tuple[str, str | None, Callable[[Any], Any] | None, bool]
 ``__typename``), its serializer (None for ``__typename``) and whether it is non-null."""
 Planned = tuple[str, list[FieldNode], Column | None]
 """A selected field: its response key, its nodes, and its column if it is a plain one."""
+Quick = tuple[str, list[FieldNode], Column | None, GraphQLOutputType | None]
+"""A field completed without graphql-core: its response key, its nodes, and its column
+or, for a relationship read ahead, its type."""
 
 
 class _NotPlainError(Exception):
     """A row the quick loop does not complete; graphql-core completes the list."""
+
+
+class _OverBudgetError(Exception):
+    """The quick loop reached a field past the query's budget: its node, and its path
+    below the list being completed, innermost key first."""
+
+    def __init__(self, node: FieldNode, keys: list[str | int]) -> None:
+        super().__init__()
+        self.node = node
+        self.keys = keys
 
 
 class ServerExecutionContext(BudgetedExecutionContext):
@@ -100,47 +118,157 @@ class ServerExecutionContext(BudgetedExecutionContext):
         result: AsyncIterable[Any] | Iterable[Any],
     ) -> Any:
         if isinstance(result, list) and result:
-            completed = self._complete_plain_rows(return_type.of_type, field_nodes, result)
+            self._read_ahead(return_type.of_type, field_nodes, result)
+            completed = self._complete_plain_rows(return_type.of_type, field_nodes, result, path)
             if completed is not None:
                 return completed
         return super().complete_list_value(return_type, field_nodes, info, path, result)
 
-    def _complete_plain_rows(
+    def _read_ahead(
         self, item_type: GraphQLOutputType, field_nodes: list[FieldNode], rows: list[Any]
+    ) -> None:
+        """Reads the relationship fields selected on ``rows`` level by level (``_batches``)."""
+        object_type = get_named_type(item_type)
+        context = self.context_value
+        if not isinstance(object_type, GraphQLObjectType) or not isinstance(
+            context, RequestContext
+        ):
+            return
+        context.batches.prefetch(
+            context.store,
+            object_type,
+            field_nodes,
+            rows,
+            collect_subfields=self.collect_subfields,
+            variables=self.variable_values,
+            rows_allowed=self._rows_allowed,
+        )
+
+    def _complete_plain_rows(
+        self,
+        item_type: GraphQLOutputType,
+        field_nodes: list[FieldNode],
+        rows: list[Any],
+        path: Path,
     ) -> list[Any] | None:
-        """The completed rows when every selected field is a plain column, or None
-        when graphql-core must complete them."""
+        """The completed rows when every selected field is a plain column or a
+        relationship read ahead (whose rows are completed the same way), or None when
+        graphql-core must complete them. The budget is spent field by field in
+        graphql-core's order, so a query that overruns it ends at the same field."""
+        before = self._fields_left
+        try:
+            return self._rows_quickly(item_type, field_nodes, rows)
+        except _NotPlainError:
+            self._fields_left = before
+            return None
+        except _OverBudgetError as over:
+            keys = [*path.as_list(), *reversed(over.keys)]
+            error = self._budget_exceeded([over.node], path)
+            raise located_error(error.original_error or error, [over.node], keys) from None
+
+    def _rows_quickly(
+        self, item_type: GraphQLOutputType, field_nodes: list[FieldNode], rows: list[Any]
+    ) -> list[Any]:
         non_null_rows = isinstance(item_type, GraphQLNonNull)
         object_type = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if not isinstance(object_type, GraphQLObjectType) or object_type.is_type_of is not None:
-            return None
-        columns = []
-        for _, _, column in self._plan(
-            object_type, self.collect_subfields(object_type, field_nodes)
-        ):
-            if column is None:
-                return None
-            columns.append(column)
-        if not self._spend(len(rows) * len(columns)):
-            return None
+            raise _NotPlainError
+        plan = self._quick_plan(object_type, field_nodes)
+        columns_only = all(related is None for _, _, _, related in plan)
+        if columns_only and not self._spend(len(rows) * len(plan)):
+            self._spend_row_by_row(plan, rows)
+        columns = [column for _, _, column, _ in plan if column is not None]
         completed: list[Any] = []
         append = completed.append
-        try:
-            for row in rows:
-                if row is None:
-                    if non_null_rows:
-                        raise _NotPlainError
-                    append(None)
-                elif isinstance(row, Mapping):
-                    append(
-                        {column[0]: _column_value(row, column, object_type) for column in columns}
-                    )
+        for index, row in enumerate(rows):
+            if row is None:
+                if non_null_rows:
+                    raise _NotPlainError
+                append(None)
+            elif not isinstance(row, Mapping):
+                raise _NotPlainError
+            elif columns_only:
+                append({column[0]: _column_value(row, column, object_type) for column in columns})
+            else:
+                try:
+                    append(self._object_quickly(object_type, plan, row))
+                except _OverBudgetError as over:
+                    over.keys.append(index)
+                    raise
+        return completed
+
+    def _spend_row_by_row(self, plan: list[Quick], rows: list[Any]) -> None:
+        """Spends the budget on ``rows`` as graphql-core would (no field of a null row);
+        ``_OverBudgetError`` at the first field past it (the first field of all once the
+        deadline has passed)."""
+        if self._deadline_passed():
+            raise _OverBudgetError(plan[0][1][0], [plan[0][0], 0])
+        left = self._fields_left or 0
+        for index, row in enumerate(rows):
+            if row is None:
+                continue
+            if left < len(plan):
+                self._fields_left = -1
+                response_name, nodes, _, _ = plan[left]
+                raise _OverBudgetError(nodes[0], [response_name, index])
+            left -= len(plan)
+        self._fields_left = left
+
+    def _object_quickly(
+        self, object_type: GraphQLObjectType, plan: list[Quick], row: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        context = self.context_value
+        if not isinstance(context, RequestContext):
+            raise _NotPlainError
+        budgeted = self._fields_left is not None
+        if budgeted and self._deadline_passed():
+            raise _OverBudgetError(plan[0][1][0], [plan[0][0]])
+        completed: dict[str, Any] = {}
+        for response_name, nodes, column, related in plan:
+            if self._fields_left is not None:
+                self._fields_left -= 1
+                if self._fields_left < 0:
+                    raise _OverBudgetError(nodes[0], [response_name])
+            if column is not None:
+                completed[response_name] = _column_value(row, column, object_type)
+                continue
+            value = context.batches.take(nodes[0], row)
+            field_type = related
+            nullable = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+            if value is MISSING or (value is None and nullable is not field_type):
+                raise _NotPlainError
+            try:
+                if value is None:
+                    completed[response_name] = None
+                elif isinstance(nullable, GraphQLList) and isinstance(value, list):
+                    completed[response_name] = self._rows_quickly(nullable.of_type, nodes, value)
+                elif isinstance(nullable, GraphQLObjectType) and isinstance(value, Mapping):
+                    inner = self._quick_plan(nullable, nodes)
+                    completed[response_name] = self._object_quickly(nullable, inner, value)
                 else:
                     raise _NotPlainError
-        except _NotPlainError:
-            self._refund(len(rows) * len(columns))
-            return None
+            except _OverBudgetError as over:
+                over.keys.append(response_name)
+                raise
         return completed
+
+    def _quick_plan(
+        self, object_type: GraphQLObjectType, field_nodes: list[FieldNode]
+    ) -> list[Quick]:
+        """The selected fields as plain columns or relationships read ahead;
+        ``_NotPlainError`` when any is neither."""
+        quick: list[Quick] = []
+        for response_name, nodes, column in self._plan(
+            object_type, self.collect_subfields(object_type, field_nodes)
+        ):
+            if column is not None:
+                quick.append((response_name, nodes, column, None))
+                continue
+            field = object_type.fields.get(nodes[0].name.value)
+            if field is None or field.resolve not in READ_AHEAD:
+                raise _NotPlainError
+            quick.append((response_name, nodes, None, field.type))
+        return quick
 
     def _plan(
         self, parent_type: GraphQLObjectType, fields: Mapping[str, list[FieldNode]]

@@ -92,6 +92,8 @@ MAX_EXECUTION_SECONDS = 5.0
 """How long a query may execute, waiting for the store included."""
 MAX_CONCURRENT_EXECUTIONS = 8
 """Worker threads executing GraphQL at once; more requests wait their turn."""
+clock: Callable[[], float] = time.monotonic
+"""What ``MAX_EXECUTION_SECONDS`` is measured with (tests put a clock of their own here)."""
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -375,6 +377,17 @@ def validate_within_limits(
 # -- execution -----------------------------------------------------------------------------
 
 
+def _introspection_only(operation: OperationDefinitionNode) -> bool:
+    """Whether the operation reads only the schema (``__schema``, ``__type``,
+    ``__typename``): what ``prefect-gql schema pull`` and GraphiQL send. It is bounded
+    by the schema and the field budget, and never cut by the time limit, which a
+    loaded machine would otherwise reach."""
+    return all(
+        isinstance(selection, FieldNode) and selection.name.value.startswith("__")
+        for selection in operation.selection_set.selections
+    )
+
+
 class QueryBudgetExceededError(APIError):
     """A query resolved too many fields or ran too long; the whole answer is this error."""
 
@@ -395,7 +408,9 @@ class BudgetedExecutionContext(ExecutionContext):
     def execute_operation(self, operation: OperationDefinitionNode, root_value: Any) -> Any:
         if operation.operation is OperationType.QUERY:
             self._fields_left = MAX_RESOLVED_FIELDS
-            self._deadline = time.monotonic() + MAX_EXECUTION_SECONDS
+            self._deadline = (
+                math.inf if _introspection_only(operation) else clock() + MAX_EXECUTION_SECONDS
+            )
         return super().execute_operation(operation, root_value)
 
     def execute_field(
@@ -403,18 +418,21 @@ class BudgetedExecutionContext(ExecutionContext):
     ) -> Any:
         if self._fields_left is not None:
             self._fields_left -= 1
-            exceeded = None
-            if self._fields_left < 0:
-                exceeded = f"the query resolves more than {MAX_RESOLVED_FIELDS} fields"
-            elif time.monotonic() > self._deadline:
-                exceeded = f"the query ran longer than {MAX_EXECUTION_SECONDS:g} s"
-            if exceeded:
-                raise located_error(
-                    QueryBudgetExceededError(f"{exceeded}; ask for fewer rows (limit) or fields"),
-                    field_nodes,
-                    path.as_list(),
-                )
+            if self._fields_left < 0 or clock() > self._deadline:
+                raise self._budget_exceeded(field_nodes, path)
         return super().execute_field(parent_type, source, field_nodes, path)
+
+    def _budget_exceeded(self, field_nodes: list[FieldNode], path: Path) -> GraphQLError:
+        """The error that ends a query at ``path``: out of fields, else out of time."""
+        if self._fields_left is not None and self._fields_left < 1:
+            exceeded = f"the query resolves more than {MAX_RESOLVED_FIELDS} fields"
+        else:
+            exceeded = f"the query ran longer than {MAX_EXECUTION_SECONDS:g} s"
+        return located_error(
+            QueryBudgetExceededError(f"{exceeded}; ask for fewer rows (limit) or fields"),
+            field_nodes,
+            path.as_list(),
+        )
 
     def _spend(self, fields: int) -> bool:
         """Takes ``fields`` from the budget at once, for fields completed without
@@ -422,10 +440,22 @@ class BudgetedExecutionContext(ExecutionContext):
         or the deadline has passed (``execute_field`` then finds which field is over)."""
         if self._fields_left is None:
             return True
-        if self._fields_left < fields or time.monotonic() > self._deadline:
+        if self._fields_left < fields or clock() > self._deadline:
             return False
         self._fields_left -= fields
         return True
+
+    def _deadline_passed(self) -> bool:
+        return self._fields_left is not None and clock() > self._deadline
+
+    def _rows_allowed(self, fields_per_row: int) -> int:
+        """How many rows of ``fields_per_row`` fields the budget can still answer: none
+        once the deadline has passed."""
+        if self._fields_left is None:
+            return MAX_RESOLVED_FIELDS
+        if clock() > self._deadline:
+            return 0
+        return self._fields_left // fields_per_row
 
     def _refund(self, fields: int) -> None:
         """Gives back what ``_spend`` took, for fields that will be executed after all."""

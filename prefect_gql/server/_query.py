@@ -3,8 +3,10 @@
 
 The same rules as ``_filters`` (which applies them to rows in memory), so that a
 read costs what its indexes make it cost instead of a scan of the table:
-``_eq _neq _in _nin _gt _gte _lt _lte _is_null`` combined with ``_and _or _not``;
-a comparison with a ``null`` operand is ignored; a key naming a relationship
+``_eq _neq _in _nin _gt _gte _lt _lte _is_null`` and the text operators (matched by
+``_filters.text_matches``, which the store's connections know as the SQL function
+``TEXT_MATCH_FUNCTION``) combined with ``_and _or _not``; a comparison with a
+``null`` operand is ignored; a key naming a relationship
 filters through the related row(s); ``order_by`` takes Hasura's six directions,
 columns of related rows and ``<relationship>_aggregate: {count: ...}``; rows that
 order equal stay in insertion order. Every condition compiles to an expression
@@ -20,13 +22,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._filters import DIRECTIONS, order_terms
+from ._filters import DIRECTIONS, TEXT_OPERATORS, check_distinct_on, order_terms, text_pattern
 from ._tables import COLUMNS, NOT_NULL, RELATIONSHIPS, Relationship
 
 __all__ = [
+    "BATCH_KEY",
     "SELECTED",
+    "TEXT_MATCH_FUNCTION",
     "ReadArguments",
     "compile_count",
+    "compile_related",
+    "compile_related_count",
     "compile_select",
     "quote",
     "scope_condition",
@@ -36,7 +42,9 @@ ReadArguments = Mapping[str, Any]
 """``where``, ``order_by``, ``limit`` and ``offset`` as a GraphQL field received them."""
 
 _RANGES = {"_gt": ">", "_gte": ">=", "_lt": "<", "_lte": "<="}
-_OPERATORS = frozenset({"_eq", "_neq", "_in", "_nin", "_is_null", *_RANGES})
+_OPERATORS = frozenset({"_eq", "_neq", "_in", "_nin", "_is_null", *_RANGES, *TEXT_OPERATORS})
+TEXT_MATCH_FUNCTION = "hasura_text_match"
+"""``hasura_text_match(operator, value, pattern)``: 1 when ``value`` matches, else 0."""
 _AGGREGATE = "_aggregate"
 
 
@@ -138,9 +146,17 @@ class _Compiler:
                 parts.append(self._membership(table, column, name, operand, operator == "_in"))
             elif operator == "_is_null":
                 parts.append(f"({column} IS {'' if operand else 'NOT '}NULL)")
+            elif operator in TEXT_OPERATORS:
+                parts.append(self._text(column, operator, operand))
             else:
                 parts.append(self._range(table, column, name, _RANGES[operator], operand))
         return _all(parts)
+
+    def _text(self, column: str, operator: str, operand: Any) -> str:
+        if not isinstance(operand, str):
+            raise ValueError(f"{operator} takes a text pattern")
+        text_pattern(operator, operand)
+        return f"{TEXT_MATCH_FUNCTION}({self.bind(operator)}, {column}, {self.bind(operand)})"
 
     def _membership(self, table: str, column: str, name: str, operand: Any, inside: bool) -> str:
         values = list(operand) if isinstance(operand, list | tuple) else [operand]
@@ -169,19 +185,22 @@ class _Compiler:
 
     # -- order_by -----------------------------------------------------------------------
 
-    def order(self, table: str, alias: str, order_by: Any) -> list[str]:
+    def order(
+        self, table: str, alias: str, order_by: Any, distinct_on: Sequence[str] = ()
+    ) -> list[str]:
         orderings = [order_by] if isinstance(order_by, Mapping) else list(order_by or [])
+        listed = [term for ordering in orderings for term in order_terms(ordering)]
+        check_distinct_on(distinct_on, listed)
         terms: list[str] = []
-        for ordering in orderings:
-            for path, direction in order_terms(ordering):
-                if direction not in DIRECTIONS:
-                    raise ValueError(f"unsupported order_by direction {direction}")
-                descending, nulls_first = DIRECTIONS[direction]
-                expression, never_null = self._order_value(table, alias, path)
-                term = f"{expression} {'DESC' if descending else 'ASC'}"
-                if not never_null and nulls_first == descending:
-                    term += " NULLS FIRST" if nulls_first else " NULLS LAST"
-                terms.append(term)
+        for path, direction in listed:
+            if direction not in DIRECTIONS:
+                raise ValueError(f"unsupported order_by direction {direction}")
+            descending, nulls_first = DIRECTIONS[direction]
+            expression, never_null = self._order_value(table, alias, path)
+            term = f"{expression} {'DESC' if descending else 'ASC'}"
+            if not never_null and nulls_first == descending:
+                term += " NULLS FIRST" if nulls_first else " NULLS LAST"
+            terms.append(term)
         return terms
 
     def _order_value(self, table: str, alias: str, path: tuple[str, ...]) -> tuple[str, bool]:
@@ -235,16 +254,42 @@ class _Compiler:
             for name, value in equal.items()
         ]
         conditions.append(self.where(table, "t0", arguments.get("where")))
-        sql = f"SELECT {selected} FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+        distinct = _distinct_columns(arguments.get("distinct_on"))
         paged = limit is not None or offset is not None
-        if ordered or paged:
-            sql += " ORDER BY " + ", ".join(
-                [*self.order(table, "t0", arguments.get("order_by")), "t0.seq"]
+        ordering = ""
+        if ordered or paged or distinct:
+            ordering = ", ".join(
+                [*self.order(table, "t0", arguments.get("order_by"), distinct), "t0.seq"]
             )
+        sql = f"SELECT {selected} FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+        if distinct:
+            sql = self._distinct(table, selected, distinct, ordering, _all(conditions))
+            ordering = "t0.position" if ordered or paged else ""
+        if ordering:
+            sql += f" ORDER BY {ordering}"
         if paged:
             sql += f" LIMIT {self.bind(-1 if limit is None else limit)}"
             sql += f" OFFSET {self.bind(offset or 0)}"
         return sql
+
+    def _distinct(
+        self, table: str, selected: str, distinct: Sequence[str], ordering: str, condition: str
+    ) -> str:
+        """Postgres's ``DISTINCT ON``: of each combination of the ``distinct`` columns,
+        the first row in ``ordering``; ``t0.position`` is a row's place in that order."""
+        partition = ", ".join(self.column(table, "t0", name) for name in distinct)
+        inner = (
+            f"SELECT t0.*, ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {ordering})"
+            f" AS first_of_kind, ROW_NUMBER() OVER (ORDER BY {ordering}) AS position"
+            f" FROM {quote(table)} AS t0 WHERE {condition}"
+        )
+        return f"SELECT {selected} FROM ({inner}) AS t0 WHERE t0.first_of_kind = 1"
+
+
+def _distinct_columns(distinct_on: Any) -> list[str]:
+    if distinct_on is None:
+        return []
+    return [distinct_on] if isinstance(distinct_on, str) else list(dict.fromkeys(distinct_on))
 
 
 def _all(conditions: Sequence[str]) -> str:
@@ -274,6 +319,97 @@ def compile_select(
     """
     compiler = _Compiler(tenant_id)
     return compiler.rows_query(table, SELECTED[table], arguments, equal), compiler.parameters
+
+
+BATCH_KEY = "batch_key"
+"""The column of ``compile_related``'s rows that names the row each belongs to."""
+
+
+def compile_related(
+    relationship: Relationship,
+    tenant_id: str | None,
+    arguments: ReadArguments,
+    keys: Sequence[Any],
+    max_rows: int,
+) -> tuple[str, dict[str, Any]]:
+    """SQL for the rows a relationship field reads for many rows at once: the rows of
+    ``relationship.table`` whose ``id`` (to one) or ``relationship.column`` (to many)
+    is among ``keys``, each with its key as ``BATCH_KEY`` after the table's columns.
+    A to-many read takes its ``where``, ``order_by``, ``limit`` and ``offset`` for each
+    key's rows on their own; at most ``max_rows`` rows in all.
+
+    Raises ``ValueError`` as ``compile_select`` does.
+    """
+    compiler = _Compiler(tenant_id)
+    table = relationship.table
+    key = "id" if relationship.to_one else relationship.column
+    key_column = compiler.column(table, "t0", key)
+    limit, offset = arguments.get("limit"), arguments.get("offset")
+    if (limit is not None and limit < 0) or (offset is not None and offset < 0):
+        raise ValueError("limit and offset must not be negative")
+    conditions = [
+        compiler.visible(table, "t0"),
+        f"{key_column} IN (SELECT value FROM json_each({compiler.bind(json.dumps(list(keys)))}))",
+        compiler.where(table, "t0", arguments.get("where")),
+    ]
+    ordering = ", ".join([*compiler.order(table, "t0", arguments.get("order_by")), "t0.seq"])
+    selected = f"{SELECTED[table]}, {key_column} AS {BATCH_KEY}"
+    if limit is None and not offset:
+        sql = (
+            f"SELECT {selected} FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+            f" ORDER BY {ordering}"
+        )
+    else:
+        first = offset or 0
+        last = "" if limit is None else f" AND t0.place <= {compiler.bind(first + limit)}"
+        inner = (
+            f"SELECT t0.*, ROW_NUMBER() OVER (PARTITION BY {key_column} ORDER BY {ordering})"
+            f" AS place FROM {quote(table)} AS t0 WHERE {_all(conditions)}"
+        )
+        sql = (
+            f"SELECT {selected} FROM ({inner}) AS t0 WHERE t0.place > {compiler.bind(first)}"
+            f"{last} ORDER BY t0.place"
+        )
+    return f"{sql} LIMIT {compiler.bind(max_rows)}", compiler.parameters
+
+
+def compile_related_count(
+    relationship: Relationship,
+    tenant_id: str | None,
+    arguments: ReadArguments,
+    keys: Sequence[Any],
+    columns: Sequence[str] | None,
+    distinct: bool,
+) -> tuple[str, dict[str, Any]]:
+    """SQL for an array relationship's ``<field>_aggregate { aggregate { count } }`` of
+    many rows at once: ``(key, count)`` for each key among ``keys`` that has rows
+    (``relationship.column`` = key), counted as ``compile_count`` counts. The
+    arguments must not page (no ``limit``, ``offset`` or ``distinct_on``)."""
+    compiler = _Compiler(tenant_id)
+    table = relationship.table
+    key_column = compiler.column(table, "t0", relationship.column)
+    names = list(columns or [])
+    listed = "".join(
+        f", {compiler.column(table, 't0', name)} AS c{index}" for index, name in enumerate(names)
+    )
+    conditions = [
+        compiler.visible(table, "t0"),
+        f"{key_column} IN (SELECT value FROM json_each({compiler.bind(json.dumps(list(keys)))}))",
+        compiler.where(table, "t0", arguments.get("where")),
+    ]
+    inner = (
+        f"SELECT {key_column} AS {BATCH_KEY}{listed} FROM {quote(table)} AS t0"
+        f" WHERE {_all(conditions)}"
+    )
+    if names:
+        present = " AND ".join(f"c{index} IS NOT NULL" for index in range(len(names)))
+        kept = ", ".join(f"c{index}" for index in range(len(names)))
+        inner = (
+            f"SELECT {'DISTINCT ' if distinct else ''}{BATCH_KEY}, {kept} FROM ({inner})"
+            f" WHERE {present}"
+        )
+    sql = f"SELECT {BATCH_KEY}, COUNT(*) FROM ({inner}) GROUP BY {BATCH_KEY}"
+    return sql, compiler.parameters
 
 
 def compile_count(

@@ -14,8 +14,9 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from graphql import FieldNode, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 
+from ._batches import COUNTED_AHEAD, MISSING, READ_AHEAD, Batches
 from ._context import context_of
 from ._errors import APIError
 from ._query import ReadArguments
@@ -36,12 +37,21 @@ class StoredAggregate(Mapping[str, Any]):
     _FIELDS = ("nodes", "aggregate")
 
     def __init__(
-        self, store: Store, table: str, arguments: ReadArguments, equal: Mapping[str, object]
+        self,
+        store: Store,
+        table: str,
+        arguments: ReadArguments,
+        equal: Mapping[str, object],
+        *,
+        counted_ahead: tuple[Batches, FieldNode, Row] | None = None,
     ) -> None:
+        """``counted_ahead``: where a relationship's aggregate finds its counts read
+        ahead (``_batches``), its field node and the row it belongs to."""
         self.store = store
         self.table = table
         self.arguments = arguments
         self.equal = equal
+        self.counted_ahead = counted_ahead
 
     def __getitem__(self, field: str) -> Any:
         if field == "nodes":
@@ -84,6 +94,11 @@ def _count(
     distinct: bool | None = None,
 ) -> int:
     if isinstance(rows, StoredAggregate):
+        if rows.counted_ahead is not None:
+            batches, aggregate, parent = rows.counted_ahead
+            found = batches.counted(aggregate, info.field_nodes[0], parent)
+            if found is not MISSING:
+                return int(found)
         try:
             return rows.count(columns, bool(distinct))
         except ValueError as err:
@@ -117,12 +132,23 @@ def _by_pk_reader(table: str) -> Resolver:
 
 def _relationship_reader(relationship: Relationship, *, aggregate: bool = False) -> Resolver:
     def read(row: Row, info: GraphQLResolveInfo, **arguments: Any) -> Any:
-        store = context_of(info).store
+        ctx = context_of(info)
+        if not aggregate:
+            found = ctx.batches.take(info.field_nodes[0], row)
+            if found is not MISSING:
+                return found
+        store = ctx.store
         if relationship.to_one:
             return store.get(relationship.table, row.get(relationship.column))
         equal = {relationship.column: row["id"]}
         if aggregate:
-            return StoredAggregate(store, relationship.table, arguments, equal)
+            return StoredAggregate(
+                store,
+                relationship.table,
+                arguments,
+                equal,
+                counted_ahead=(ctx.batches, info.field_nodes[0], row),
+            )
         return _select(store, relationship.table, arguments, equal)
 
     return read
@@ -145,11 +171,13 @@ def install_reads(schema: GraphQLSchema) -> None:
         if not isinstance(object_type, GraphQLObjectType):
             continue
         for name, relationship in RELATIONSHIPS.get(table, {}).items():
-            object_type.fields[name].resolve = _relationship_reader(relationship)
+            reader = _relationship_reader(relationship)
+            READ_AHEAD.add(reader)
+            object_type.fields[name].resolve = reader
             if f"{name}{AGGREGATE}" in object_type.fields:
-                object_type.fields[f"{name}{AGGREGATE}"].resolve = _relationship_reader(
-                    relationship, aggregate=True
-                )
+                counter = _relationship_reader(relationship, aggregate=True)
+                COUNTED_AHEAD.add(counter)
+                object_type.fields[f"{name}{AGGREGATE}"].resolve = counter
     for named_type in schema.type_map.values():
         if isinstance(named_type, GraphQLObjectType) and named_type.name.endswith(
             f"{AGGREGATE}_fields"

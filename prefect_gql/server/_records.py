@@ -66,32 +66,6 @@ class Records:
             raise APIError(f"{table.replace('_', ' ')} {row_id} not found", NOT_FOUND)
         return True
 
-    def register_agent(
-        self,
-        tenant_id: str,
-        type: str,
-        name: str | None = None,
-        labels: list[str] | None = None,
-        agent_config_id: str | None = None,
-    ) -> str:
-        require(self.store.get("tenant", tenant_id), "tenant", tenant_id)
-        if agent_config_id is not None:
-            require(
-                self.store.get("agent_config", agent_config_id), "agent config", agent_config_id
-            )
-        row = self.store.insert(
-            "agent",
-            {
-                "tenant_id": tenant_id,
-                "type": type,
-                "name": name,
-                "labels": list(labels or []),
-                "agent_config_id": agent_config_id,
-                "last_queried": now_iso(),
-            },
-        )
-        return str(row["id"])
-
     def create_agent_config(self, tenant_id: str, name: str | None, settings: Any) -> str:
         require(self.store.get("tenant", tenant_id), "tenant", tenant_id)
         row = self.store.insert(

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import zlib
 from collections.abc import Mapping
 from typing import Any
 
 from ._errors import NOT_FOUND, APIError, require
+from ._schedules import check_schedule
+from ._shapes import checked_edge, checked_flow, checked_task
 from ._store import Row, Store, new_id
 
 __all__ = ["DEFAULT_TENANT_ID", "Registry"]
@@ -84,11 +87,9 @@ class Registry:
         idempotency_key: str | None = None,
     ) -> str:
         project = require(self.store.get("project", project_id), "project", project_id)
-        if not isinstance(serialized_flow, Mapping) or not isinstance(
-            serialized_flow.get("name"), str
-        ):
-            raise APIError("serialized_flow must be a JSON object with a name")
+        checked_flow(serialized_flow)
         name: str = serialized_flow["name"]
+        check_schedule(serialized_flow.get("schedule"))
         with self.store.transaction():
             group = version_group_id or self._version_group_of(project_id, name)
             versions = self.store.rows("flow", version_group_id=group)
@@ -113,8 +114,6 @@ class Registry:
                     "storage": serialized_flow.get("storage"),
                     "run_config": serialized_flow.get("run_config"),
                     "parameters": serialized_flow.get("parameters") or [],
-                    "is_schedule_active": set_schedule_active is not False
-                    and serialized_flow.get("schedule") is not None,
                     "description": description,
                     "idempotency_key": idempotency_key,
                     "core_version": serialized_flow.get("__version__"),
@@ -122,6 +121,10 @@ class Registry:
             )
             self._add_tasks(flow, _json_list(serialized_flow.get("tasks") or [], "tasks"))
             self._add_edges(flow, _json_list(serialized_flow.get("edges") or [], "edges"))
+            if set_schedule_active is not False and serialized_flow.get("schedule") is not None:
+                # As on Prefect Server, a schedule that cannot be active leaves it off.
+                with contextlib.suppress(APIError):
+                    self.set_schedule_active(flow["id"], True)
         return str(flow["id"])
 
     def create_flow_from_compressed_string(self, serialized_flow: str, **fields: Any) -> str:
@@ -177,8 +180,7 @@ class Registry:
         """Tasks new to the flow (by slug) are added; known ones are left as they are."""
         known = {task["slug"] for task in self.store.rows("task", flow_id=flow["id"])}
         for task in tasks:
-            if not isinstance(task, Mapping) or not isinstance(task.get("slug"), str):
-                raise APIError("every serialized task needs a slug")
+            checked_task(task)
             if task["slug"] in known:
                 continue
             known.add(task["slug"])
@@ -210,8 +212,7 @@ class Registry:
             for edge in self.store.rows("edge", flow_id=flow["id"])
         }
         for edge in edges:
-            if not isinstance(edge, Mapping):
-                raise APIError("every serialized edge must be a JSON object")
+            checked_edge(edge)
             ends = (
                 _task_id(slugs, edge.get("upstream_task")),
                 _task_id(slugs, edge.get("downstream_task")),

@@ -19,6 +19,8 @@ from ._actions import ACTIONS
 from ._context import RequestContext, context_of
 from ._errors import APIError, UnauthenticatedError, require
 from ._filters import apply_read_arguments
+from ._queue import submitted_by_agent
+from ._scheduler import Scheduler
 from ._store import Row
 
 __all__ = ["bindables"]
@@ -38,12 +40,12 @@ def _success(value: bool) -> Row:
 
 def _set_states(table: str) -> Action:
     def action(ctx: RequestContext, input: Input) -> Row:
-        return {
-            "states": [
-                ctx.runs.set_state(table, s[f"{table}_id"], s["state"], s.get("version"))
-                for s in input["states"]
-            ]
-        }
+        states = []
+        for s in input["states"]:
+            states.append(ctx.runs.set_state(table, s[f"{table}_id"], s["state"], s.get("version")))
+            if table == "flow_run" and ctx.agent_id and submitted_by_agent(s["state"]):
+                ctx.queue.assign_agent(s["flow_run_id"], ctx.agent_id)
+        return {"states": states}
 
     return action
 
@@ -52,16 +54,28 @@ def _create_flow(ctx: RequestContext, input: Input, *, compressed: bool) -> Row:
     create = (
         ctx.registry.create_flow_from_compressed_string if compressed else ctx.registry.create_flow
     )
-    return _id(
-        create(
-            input["serialized_flow"],
-            project_id=input["project_id"],
-            version_group_id=input.get("version_group_id"),
-            set_schedule_active=input.get("set_schedule_active"),
-            description=input.get("description"),
-            idempotency_key=input.get("idempotency_key"),
-        )
+    flow_id = create(
+        input["serialized_flow"],
+        project_id=input["project_id"],
+        version_group_id=input.get("version_group_id"),
+        set_schedule_active=input.get("set_schedule_active"),
+        description=input.get("description"),
+        idempotency_key=input.get("idempotency_key"),
     )
+    scheduler = Scheduler(ctx.store)
+    scheduler.replace_older_versions(flow_id)
+    scheduler.schedule_flow_runs(flow_id)
+    return _id(flow_id)
+
+
+def _set_schedule_active(ctx: RequestContext, input: Input, active: bool) -> Row:
+    ctx.registry.set_schedule_active(input["flow_id"], active)
+    scheduler = Scheduler(ctx.store)
+    if active:
+        scheduler.schedule_flow_runs(input["flow_id"])
+    else:
+        scheduler.unschedule(input["flow_id"])
+    return _success(True)
 
 
 def _create_flow_run(ctx: RequestContext, input: Input) -> Row:
@@ -99,12 +113,8 @@ MUTATIONS: dict[str, Action] = {
     "register_edges": lambda ctx, i: _success(
         ctx.registry.register_edges(i["flow_id"], i["serialized_edges"])
     ),
-    "set_schedule_active": lambda ctx, i: _success(
-        ctx.registry.set_schedule_active(i["flow_id"], True)
-    ),
-    "set_schedule_inactive": lambda ctx, i: _success(
-        ctx.registry.set_schedule_active(i["flow_id"], False)
-    ),
+    "set_schedule_active": lambda ctx, i: _set_schedule_active(ctx, i, True),
+    "set_schedule_inactive": lambda ctx, i: _set_schedule_active(ctx, i, False),
     "create_flow_run": _create_flow_run,
     "set_flow_run_states": _set_states("flow_run"),
     "set_task_run_states": _set_states("task_run"),
@@ -134,14 +144,20 @@ MUTATIONS: dict[str, Action] = {
         ctx.records.delete("task_tag_limit", i["limit_id"])
     ),
     "register_agent": lambda ctx, i: _id(
-        ctx.records.register_agent(
+        ctx.queue.register_agent(
             ctx.tenant_id(i.get("tenant_id")),
-            type=i["type"],
+            type=i.get("type"),
             name=i.get("name"),
             labels=i.get("labels"),
             agent_config_id=i.get("agent_config_id"),
+            core_version=ctx.core_version,
         )
     ),
+    "get_runs_in_queue": lambda ctx, i: {
+        "flow_run_ids": ctx.queue.runs_in_queue(
+            i["tenant_id"], i.get("before"), i.get("labels"), ctx.agent_id
+        )
+    },
     "create_agent_config": lambda ctx, i: _id(
         ctx.records.create_agent_config(
             ctx.tenant_id(i.get("tenant_id")), i.get("name"), i.get("settings")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -14,8 +15,9 @@ import uvicorn
 from ._app import LocalAPI
 from ._auth import AuthConfig
 from ._registry import DEFAULT_TENANT_ID
+from ._services import ServiceIntervals, Services
 
-__all__ = ["LocalServer", "serve"]
+__all__ = ["LocalServer", "freeze_startup_objects", "serve"]
 
 STARTUP_TIMEOUT = 10.0
 
@@ -26,9 +28,19 @@ def serve(
     port: int = 4200,
     db: str = ":memory:",
     auth: AuthConfig | None = None,
+    services: ServiceIntervals | None = None,
 ) -> None:
     """Serve until interrupted (what ``prefect-gql server`` runs)."""
-    uvicorn.run(LocalAPI(db=db, auth=auth).app, host=host, port=port, log_level="info")
+    app = LocalAPI(db=db, auth=auth, services=services).app
+    freeze_startup_objects()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def freeze_startup_objects() -> None:
+    """In a process of the server's own: what startup made (modules, the schema's tens of
+    thousands of type objects) lives as long as the process, so the garbage collector's
+    full passes, frequent while a large query builds its rows, need not walk it."""
+    gc.freeze()
 
 
 def _bound_socket(host: str, port: int) -> socket.socket:
@@ -63,10 +75,15 @@ class LocalServer:
         auth: AuthConfig | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        services: ServiceIntervals | None = None,
     ) -> None:
         self.auth = auth
-        self._api = LocalAPI(db=db, auth=auth)
         self._socket = _bound_socket(host, port)
+        try:
+            self._api = LocalAPI(db=db, auth=auth, services=services)
+        except BaseException:
+            self._socket.close()
+            raise
         self.host = host
         self.port: int = self._socket.getsockname()[1]
         config = uvicorn.Config(self._api.app, log_level="warning", access_log=False, lifespan="on")
@@ -81,6 +98,12 @@ class LocalServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def services(self) -> Services:
+        """The scheduler, Lazarus and the zombie killer: ``services.scheduler.run_once()``
+        runs a pass now."""
+        return self._api.services
 
     @property
     def graphql_url(self) -> str:
@@ -115,10 +138,12 @@ class LocalServer:
             return False
 
     def stop(self) -> None:
+        """Stops the server and closes its database (also when it never started)."""
         self._server.should_exit = True
         if self._thread.is_alive():
             self._thread.join(timeout=STARTUP_TIMEOUT)
         self._socket.close()
+        self._api.store.close()
 
     def __enter__(self) -> Self:
         return self.start()

@@ -20,11 +20,28 @@ from typing import Any
 
 from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, require
 from ._hooks import call_hooks
+from ._shapes import checked_run_config, checked_state
 from ._store import Row, Store, new_id, normalize_timestamp, now_iso
 
-__all__ = ["CREATED_TASK_RUN_STATE", "STATE_TYPES", "Runs", "check_version"]
+__all__ = [
+    "CREATED_TASK_RUN_STATE",
+    "SCHEDULED_STATE",
+    "STATE_TYPES",
+    "Runs",
+    "check_version",
+    "default_labels",
+    "state_columns",
+]
 
 CREATED_TASK_RUN_STATE: dict[str, Any] = {"type": "Pending", "message": "Task run created"}
+SCHEDULED_STATE: dict[str, Any] = {
+    "type": "Scheduled",
+    "message": "Flow run scheduled.",
+    "context": {},
+    "cached_inputs": {},
+    "_result": {"type": "NoResultType"},
+}
+"""A new flow run's first state, with its ``start_time`` added."""
 STATE_TYPES = frozenset(
     {"Cached", "Cancelled", "Cancelling", "ClientFailed", "Failed", "Finished", "Looped",
      "Mapped", "Paused", "Pending", "Queued", "Resume", "Retrying", "Running", "Scheduled",
@@ -53,14 +70,13 @@ def check_version(table: str, run: Row, version: int | None) -> None:
 
 
 def _checked_state(state: Any) -> Mapping[str, Any]:
-    if not isinstance(state, Mapping) or state.get("type") not in STATE_TYPES:
-        raise APIError("state must be a serialized Prefect State with a known type")
-    if len(json.dumps(state)) > MAX_STATE_BYTES:
+    checked = checked_state(state, STATE_TYPES)
+    if len(json.dumps(checked)) > MAX_STATE_BYTES:
         raise APIError("State payload is too large.")
-    return state
+    return checked
 
 
-def _state_columns(state: Mapping[str, Any], timestamp: str) -> Row:
+def state_columns(state: Mapping[str, Any], timestamp: str) -> Row:
     try:
         start_time: str | None = normalize_timestamp(state.get("start_time"))
     except ValueError:
@@ -104,6 +120,9 @@ class Runs:
                 return str(existing["id"])
         if parameters is not None and not isinstance(parameters, Mapping):
             raise APIError("parameters must be a JSON object")
+        if context is not None and not isinstance(context, Mapping):
+            raise APIError("context must be a JSON object")
+        checked_run_config(run_config)
         group = self.store.get("flow_group", flow["flow_group_id"]) or {}
         declared = [p for p in flow["parameters"] if isinstance(p, Mapping) and "name" in p]
         run_parameters = {
@@ -129,7 +148,7 @@ class Runs:
                     "parameters": run_parameters,
                     "context": dict(context or {}),
                     "labels": sorted(
-                        labels if labels is not None else _default_labels(group, flow, run_config)
+                        labels if labels is not None else default_labels(group, flow, run_config)
                     ),
                     "run_config": run_config,
                     "scheduled_start_time": start,
@@ -138,14 +157,7 @@ class Runs:
             )
             for task in self.store.rows("task", flow_id=flow["id"]):
                 self._create_task_run(run, task, -1)
-            scheduled = {
-                "type": "Scheduled",
-                "message": "Flow run scheduled.",
-                "start_time": start,
-                "context": {},
-                "cached_inputs": {},
-                "_result": {"type": "NoResultType"},
-            }
+            scheduled = {**SCHEDULED_STATE, "start_time": start}
             self.set_state("flow_run", run["id"], scheduled, version=None)
         return str(run["id"])
 
@@ -198,7 +210,7 @@ class Runs:
                 "task_id": task["id"],
                 "map_index": map_index,
                 "cache_key": task["cache_key"],
-                **_state_columns(CREATED_TASK_RUN_STATE, now_iso()),
+                **state_columns(CREATED_TASK_RUN_STATE, now_iso()),
             },
         )
 
@@ -235,7 +247,7 @@ class Runs:
 
     def _apply(self, table: str, run: Row, state: Mapping[str, Any]) -> None:
         now = now_iso()
-        columns = _state_columns(state, now)
+        columns = state_columns(state, now)
         changes = {**columns, "version": run["version"] + 1}
         if state["type"] in RUNNING_STATES and run["start_time"] is None:
             changes["start_time"] = now
@@ -301,7 +313,7 @@ class Runs:
         return True
 
 
-def _default_labels(group: Mapping[str, Any], flow: Row, run_config: Any) -> list[str]:
+def default_labels(group: Mapping[str, Any], flow: Row, run_config: Any) -> list[str]:
     """A run's labels when none are given: its flow group's, else its run config's,
     else its flow environment's."""
     if group.get("labels") is not None:

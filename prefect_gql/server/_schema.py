@@ -10,6 +10,7 @@ validates gets an answer. A root field with no resolver answers an error with co
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -28,6 +29,9 @@ from graphql import (
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    StringValueNode,
+    ValueNode,
+    value_from_ast_untyped,
 )
 
 from ._computed_reads import install_computed_reads
@@ -87,8 +91,22 @@ def _serialize_timestamp(value: Any) -> str:
         return str(value)
 
 
+def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    """A ``JSON`` argument written in the document, as Prefect Server's JSON scalar reads
+    it: a string literal holding JSON text is that JSON (``state: "{\\"type\\":
+    \\"Scheduled\\"}"``); an object, list or number literal is taken as written. A string
+    literal that is not JSON text stays a string (Prefect Server refuses it, echoing
+    the literal, which may be a secret's value)."""
+    if isinstance(node, StringValueNode):
+        try:
+            return json.loads(node.value)
+        except ValueError:
+            return node.value
+    return value_from_ast_untyped(node, variables)
+
+
 def _scalars() -> list[ScalarType]:
-    scalars = []
+    scalars = [ScalarType("JSON", literal_parser=_parse_json_literal)]
     for name in ("UUID", "uuid"):
         scalars.append(ScalarType(name, serializer=str, value_parser=_parse_uuid))
     for name in ("DateTime", "timestamptz"):

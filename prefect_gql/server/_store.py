@@ -31,15 +31,20 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from ._errors import APIError
+from ._filters import text_matches
 from ._query import (
     SELECTED,
+    TEXT_MATCH_FUNCTION,
     ReadArguments,
     compile_count,
+    compile_related,
+    compile_related_count,
     compile_select,
     quote,
     scope_condition,
 )
-from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Row
+from ._tables import CASCADES, COLUMNS, DEFAULTS, INDEXES, ColumnKind, Relationship, Row
 
 __all__ = [
     "STORAGE_VERSION",
@@ -86,27 +91,38 @@ def normalize_timestamp(value: object) -> str:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     else:
         raise ValueError(f"a timestamp must be an ISO-8601 string, not {type(value).__name__}")
-    return _stored_form(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    try:
+        return _stored_form(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    except OverflowError as err:
+        raise ValueError(f"the timestamp {value!r} is out of range in UTC") from err
 
 
 class StorageError(RuntimeError):
     """A database file this version of the server cannot use."""
 
 
+_INTEGERS = range(-(2**63), 2**63)
+"""The integers an SQLite column holds."""
+
+
 def _encode(kind: ColumnKind, value: Any) -> Any:
-    if value is None or kind == "value":
+    if value is None:
         return value
+    if kind == "value":
+        if isinstance(value, str | float) or (isinstance(value, int) and value in _INTEGERS):
+            return value
+        raise APIError(f"a value of this kind cannot be stored here: {_described(value)}")
     if kind == "json":
         return json.dumps(value)
     return bool(value)
 
 
-def _decode(kind: ColumnKind, value: Any) -> Any:
-    if value is None or kind == "value":
-        return value
-    if kind == "json":
-        return json.loads(value)
-    return bool(value)
+def _described(value: object) -> str:
+    if isinstance(value, int):
+        return "an integer out of the 64-bit range"
+    if isinstance(value, dict):
+        return "a JSON object"
+    return "a JSON list" if isinstance(value, list) else type(value).__name__
 
 
 _KINDS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
@@ -114,11 +130,21 @@ _KINDS: dict[str, tuple[tuple[str, ColumnKind], ...]] = {
 }
 
 
+_DECODED: dict[str, tuple[tuple[int, ColumnKind], ...]] = {
+    table: tuple((index, kind) for index, (_, kind) in enumerate(kinds) if kind != "value")
+    for table, kinds in _KINDS.items()
+}
+"""``table -> (position, kind)`` of its columns kept as JSON text or 0/1."""
+_NAMES = {table: tuple(name for name, _ in kinds) for table, kinds in _KINDS.items()}
+
+
 def _row(table: str, values: Sequence[Any]) -> Row:
-    return {
-        name: value if value is None or kind == "value" else _decode(kind, value)
-        for (name, kind), value in zip(_KINDS[table], values, strict=True)
-    }
+    decoded = list(values)
+    for index, kind in _DECODED[table]:
+        value = decoded[index]
+        if value is not None:
+            decoded[index] = json.loads(value) if kind == "json" else bool(value)
+    return dict(zip(_NAMES[table], decoded, strict=True))
 
 
 def _schema_statements() -> Iterator[str]:
@@ -132,6 +158,10 @@ def _schema_statements() -> Iterator[str]:
             name = quote(f"{table}_by_{'_'.join(indexed)}")
             listed_index = ", ".join(quote(column) for column in indexed)
             yield f"CREATE INDEX IF NOT EXISTS {name} ON {quote(table)} ({listed_index})"
+
+
+def _text_match(operator: str, value: object, pattern: str) -> int:
+    return int(text_matches(operator, value, pattern))
 
 
 class _Reader:
@@ -154,12 +184,17 @@ class _Database:
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self.writer = self._connect()
-        if not self.in_memory:
-            self.writer.execute("PRAGMA journal_mode = WAL")
-        self.writer.execute("PRAGMA synchronous = NORMAL")
-        self.writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
-        self.writer.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
-        _prepare(self.writer, path)
+        self._closer = weakref.finalize(self, _close_connections, self.writer, self._readers)
+        try:
+            if not self.in_memory:
+                self.writer.execute("PRAGMA journal_mode = WAL")
+            self.writer.execute("PRAGMA synchronous = NORMAL")
+            self.writer.execute(f"PRAGMA cache_size = {WRITER_CACHE_KIB}")
+            self.writer.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            _prepare(self.writer, path)
+        except BaseException:
+            self._closer()
+            raise
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
@@ -171,6 +206,7 @@ class _Database:
             uri=self.path.startswith("file:"),
         )
         connection.execute("PRAGMA cache_size = -16000")
+        connection.create_function(TEXT_MATCH_FUNCTION, 3, _text_match, deterministic=True)
         return connection
 
     def read(self, sql: str, parameters: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
@@ -187,10 +223,16 @@ class _Database:
         return reader.connection.execute(sql, parameters).fetchall()
 
     def close(self) -> None:
+        """Closes every connection (the writer and each thread's reader); also done when
+        the database is garbage collected without being closed. Closing again is a no-op."""
         with self.lock:
-            for reader in list(self._readers):
-                reader.connection.close()
-            self.writer.close()
+            self._closer()
+
+
+def _close_connections(writer: sqlite3.Connection, readers: weakref.WeakSet[_Reader]) -> None:
+    for reader in list(readers):
+        reader.connection.close()
+    writer.close()
 
 
 def _prepare(connection: sqlite3.Connection, path: str) -> None:
@@ -310,6 +352,27 @@ class Store:
             _insert(self._db.writer, table, stored)
         return {**dict.fromkeys(COLUMNS[table]), **stored}
 
+    def insert_many(self, table: str, rows: Sequence[Row]) -> list[Row]:
+        """``insert`` for several rows of one table, in one statement."""
+        created = now_iso()
+        kinds = COLUMNS[table]
+        blank = dict.fromkeys(kinds)
+        stored = [
+            {**blank, "id": new_id(), **DEFAULTS[table], "created": created, "updated": created,
+             **row}
+            for row in rows
+        ]  # fmt: skip
+        for row in stored:
+            self._check_columns(table, row)
+        listed = ", ".join(quote(name) for name in kinds)
+        marks = ", ".join("?" for _ in kinds)
+        with self.transaction():
+            self._db.writer.executemany(
+                f"INSERT INTO {quote(table)} ({listed}) VALUES ({marks})",
+                [[_encode(kind, row[name]) for name, kind in kinds.items()] for row in stored],
+            )
+        return stored
+
     def get(self, table: str, row_id: object) -> Row | None:
         if row_id is None:
             return None
@@ -332,6 +395,50 @@ class Store:
         sql, parameters = compile_select(table, self.tenant_id, arguments or {}, equal)
         return [_row(table, values) for values in self._db.read(sql, parameters)]
 
+    def select_related(
+        self,
+        relationship: Relationship,
+        arguments: ReadArguments,
+        keys: Sequence[object],
+        max_rows: int,
+    ) -> list[tuple[Any, Row]] | None:
+        """What a relationship field reads for many rows in one statement: ``(key, row)``
+        pairs, ``key`` being the id (to one) or ``relationship.column`` (to many) the
+        row was found by; None, without reading, when ``max_rows`` is not positive, and
+        when there are more than ``max_rows`` rows.
+
+        Raises ``ValueError`` as ``select`` does.
+        """
+        if max_rows < 1:
+            return None
+        sql, parameters = compile_related(
+            relationship, self.tenant_id, arguments, keys, max_rows + 1
+        )
+        found = self._db.read(sql, parameters)
+        if len(found) > max_rows:
+            return None
+        table = relationship.table
+        return [(values[-1], _row(table, values[:-1])) for values in found]
+
+    def count_related(
+        self,
+        relationship: Relationship,
+        arguments: ReadArguments,
+        keys: Sequence[object],
+        *,
+        columns: Sequence[str] | None = None,
+        distinct: bool = False,
+    ) -> dict[Any, int]:
+        """An array relationship's aggregate ``count`` for many rows in one statement:
+        ``relationship.column`` value -> count (absent: none).
+
+        Raises ``ValueError`` as ``select`` does.
+        """
+        sql, parameters = compile_related_count(
+            relationship, self.tenant_id, arguments, keys, columns, distinct
+        )
+        return {key: int(counted) for key, counted in self._db.read(sql, parameters)}
+
     def count(
         self,
         table: str,
@@ -348,6 +455,11 @@ class Store:
         )
         (found,) = self._db.read(sql, parameters)
         return int(found[0])
+
+    def read_sql(self, sql: str, parameters: Mapping[str, Any]) -> list[Any]:
+        """Rows of a query Hasura's arguments cannot express. It sees every tenant:
+        the caller keeps it to one."""
+        return self._db.read(sql, parameters)
 
     def rows(self, table: str, /, **equal: object) -> list[Row]:
         """The rows of ``table``, in insertion order, whose columns equal ``equal``."""

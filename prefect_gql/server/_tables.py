@@ -425,11 +425,13 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("agent_id",),
         ("state",),
         ("scheduled_start_time",),
+        ("tenant_id", "state", "state_start_time"),
     ),
     "task_run": (
         ("flow_run_id", "task_id", "map_index"),
         ("task_id",),
         ("state",),
+        ("flow_run_id", "state"),
         ("tenant_id",),
     ),
     "flow_run_state": (("flow_run_id", "version"),),

@@ -13,7 +13,15 @@ import httpx
 import pytest
 import uvicorn
 
-from prefect_gql.server import DEFAULT_TENANT_ID, LocalServer, _schema, create_app, load_sdl, serve
+from prefect_gql.server import (
+    DEFAULT_TENANT_ID,
+    LocalServer,
+    _runner,
+    _schema,
+    create_app,
+    load_sdl,
+    serve,
+)
 from prefect_gql.server._records import Records
 
 from .conftest import GraphQL, World, create_flow_run, create_project, mutation
@@ -157,7 +165,10 @@ def test_serve_runs_uvicorn_in_the_foreground(monkeypatch: pytest.MonkeyPatch) -
         calls.append({"app": app, **options})
 
     monkeypatch.setattr(uvicorn, "run", run)
+    frozen: list[bool] = []
+    monkeypatch.setattr(_runner, "freeze_startup_objects", lambda: frozen.append(True))
     serve(host="0.0.0.0", port=4321)  # noqa: S104 - nothing listens
+    assert frozen == [True], "startup objects are frozen before serving"
     assert calls[0]["host"] == "0.0.0.0"  # noqa: S104
     assert calls[0]["port"] == 4321
     assert callable(calls[0]["app"])

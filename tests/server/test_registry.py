@@ -149,10 +149,13 @@ def test_schedules_switch_on_and_off(gql: GraphQL, world: World) -> None:
     scheduled = {
         **SERIALIZED_FLOW,
         "name": "daily",
-        "schedule": {"clocks": [{"type": "CronClock"}]},
+        "schedule": {"clocks": [{"type": "CronClock", "cron": "0 0 * * *"}]},
         "parameters": [{"name": "day", "slug": "day", "required": True}],
     }
     flow_id = create_flow(gql, world.project_id, scheduled)
+    assert gql.data(f'{{ flow_by_pk(id: "{flow_id}") {{ is_schedule_active }} }}') == {
+        "flow_by_pk": {"is_schedule_active": False}
+    }
     refused = gql.error(active, {"i": {"flow_id": flow_id}})
     assert refused["message"] == "Can not schedule a flow that has required parameters."
 

@@ -56,7 +56,6 @@ SCALARS: dict[str, Any] = {
 NOT_IMPLEMENTED = frozenset(
     {
         "delete_utility_traversal",
-        "get_runs_in_queue",
         "insert_utility_traversal",
         "insert_utility_traversal_one",
         "update_utility_traversal",

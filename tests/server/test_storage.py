@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from prefect_gql.server import LocalServer
+from prefect_gql.server import LocalServer, ServiceIntervals
 from prefect_gql.server._store import STORAGE_VERSION, StorageError, Store
 from prefect_gql.server._tables import COLUMNS, TABLES
 
@@ -78,7 +78,7 @@ def test_an_upgraded_file_serves_its_runs_and_logs(tmp_path: Path) -> None:
     latest_flow = next(
         flow for flow in documents["flow"] if not flow["archived"] and flow["version"] == 2
     )
-    with LocalServer(db=str(db)) as server:
+    with LocalServer(db=str(db), services=ServiceIntervals.off()) as server:
         gql = GraphQL(server.url)
         answer = gql.data(
             """query($id: uuid!) { flow_run_by_pk(id: $id) {

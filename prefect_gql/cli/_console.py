@@ -24,6 +24,6 @@ def main() -> None:
     except ImportError:
         print(MISSING_CLICK, file=sys.stderr)
         raise SystemExit(1) from None
-    from ._cli import main as run_command  # noqa: PLC0415 - imports click
+    from ._commands import main as run_command  # noqa: PLC0415 - imports click
 
     run_command()
