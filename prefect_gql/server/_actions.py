@@ -27,6 +27,8 @@ from ._errors import NOT_FOUND, APIError, require
 from ._hooks import flow_run_state_event, write_hook_message
 from ._registry import UNIQUENESS_VIOLATION
 from ._runs import STATE_TYPES
+from ._schedules import check_schedule
+from ._shapes import checked_run_config
 from ._store import Row, Store
 from ._writes import delete_row
 
@@ -154,6 +156,14 @@ def _set_flow_group_default_parameters(ctx: RequestContext, input: Input) -> Row
     return _success(_updated(ctx.store, "flow_group", group_id, {"default_parameters": parameters}))
 
 
+def _set_flow_group_run_config(ctx: RequestContext, input: Input) -> Row:
+    """The run config new runs of any version get (null: their flow's)."""
+    run_config = input.get("run_config")
+    checked_run_config(run_config)
+    group_id = input["flow_group_id"]
+    return _success(_updated(ctx.store, "flow_group", group_id, {"run_config": run_config}))
+
+
 def _set_flow_group_labels(ctx: RequestContext, input: Input) -> Row:
     """``null`` clears the labels (runs then take their run config's); a list is deduplicated."""
     labels = input.get("labels")
@@ -202,7 +212,9 @@ def _replace_flow_group_schedule(ctx: RequestContext, group_id: str, schedule: A
 
 
 def _set_flow_group_schedule(ctx: RequestContext, input: Input) -> Row:
+    """Refused when the scheduler could not run it (``_schedules``)."""
     schedule = {"type": "Schedule", "clocks": _clocks(input)}
+    check_schedule(schedule)
     return _replace_flow_group_schedule(ctx, input["flow_group_id"], schedule)
 
 
@@ -445,7 +457,7 @@ ACTIONS: dict[str, Action] = {
     "disable_flow_lazarus_process": _flow_group_setting("lazarus_enabled", False),
     "set_flow_group_default_parameters": _set_flow_group_default_parameters,
     "set_flow_group_description": _set_flow_group_column("description", "description"),
-    "set_flow_group_run_config": _set_flow_group_column("run_config", "run_config"),
+    "set_flow_group_run_config": _set_flow_group_run_config,
     "set_flow_group_labels": _set_flow_group_labels,
     "set_flow_group_schedule": _set_flow_group_schedule,
     "delete_flow_group_schedule": _delete_flow_group_schedule,

@@ -36,6 +36,8 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLResolveInfo, Graph
 
 from ._context import RequestContext, context_of
 from ._errors import FORBIDDEN, APIError
+from ._schedules import check_schedule
+from ._shapes import checked_run_config
 from ._store import Row, Store, new_id, now_iso
 from ._tables import COLUMNS, DEFAULTS, RELATIONSHIPS, TABLES
 
@@ -103,7 +105,9 @@ JSON_SHAPES: dict[tuple[str, str], type] = {
 }
 """jsonb columns the server's own operations read as an object or an array (of
 strings, for labels, tags and states): a write of another shape is refused, so that
-no later operation finds a value it cannot use. Postgres would take any JSON."""
+no later operation finds a value it cannot use. Postgres would take any JSON. Run
+configs and environments are checked as the runs read them (``_shapes``), and
+schedules as the scheduler reads them (``_schedules``)."""
 _STRING_LISTS = frozenset({"labels", "tags", "states"})
 
 _JSONB_OPERATORS = ("_append", "_prepend", "_delete_key", "_delete_elem", "_delete_at_path")
@@ -240,6 +244,10 @@ class _Table:
             shape = JSON_SHAPES.get((self.name, column))
             if shape is not None and value is not None:
                 _check_shape(self.name, column, value, shape)
+            if value is not None and column in ("run_config", "environment"):
+                checked_run_config(value, f"{self.name}.{column}")
+            if value is not None and column == "schedule":
+                check_schedule(value)
         scope = store.tenant_id
         if "tenant_id" in changed and scope is not None and row.get("tenant_id") != scope:
             raise APIError(

@@ -257,6 +257,11 @@ def test_flow_group_settings_defaults_description_and_run_config(
         {"i": {"flow_group_id": group_id, "parameters": [1]}},
     )
     assert not_an_object["extensions"]["code"] == "BAD_USER_INPUT"
+    bad_labels = gql.error(
+        mutation("set_flow_group_run_config", "success"),
+        {"i": {"flow_group_id": group_id, "run_config": {"labels": [1]}}},
+    )
+    assert bad_labels["extensions"]["code"] == "BAD_USER_INPUT"
     group = flow_of(gql, world.flow_id)["flow_group"]
     assert (group["default_parameters"], group["description"], group["run_config"]) == (
         {"day": "friday"},
@@ -296,6 +301,7 @@ def test_flow_group_schedule_is_set_and_deleted(gql: GraphQL, world: World) -> N
     for bad in (
         {"cron_clocks": [{"cron": "every hour"}]},
         {"interval_clocks": [{"interval": 0}]},
+        {"interval_clocks": [{"interval": 30}]},
         {"timezone": "Mars/Olympus"},
     ):
         error = gql.error(

@@ -223,6 +223,10 @@ def test_delete_with_where_cascades_and_nulls_references(gql: GraphQL, world: Wo
          "flow_run.parameters must be an object"),
         ("update_flow_run(where: {}, _append: {labels: [1]}) { affected_rows }",
          "flow_run.labels must be an array of strings"),
+        ('update_flow_run(where: {}, _set: {run_config: {labels: [1]}}) { affected_rows }',
+         "flow_run.run_config.labels must be"),
+        ('update_flow(where: {}, _set: {schedule: {clocks: [{type: "NoSuchClock"}]}})'
+         " { affected_rows }", "NoSuchClock"),
         ('update_flow_run(where: {}, _set: {id: "6f1b5e1a-6cd3-4c61-9f0b-3d0c6f1c2a10"})'
          " { affected_rows }", "does not change the id"),
     ],
