@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -641,3 +643,22 @@ def test_agent_configs_are_updated_and_deleted(gql: GraphQL, world: World) -> No
         "query($id: uuid!) { agent_by_pk(id: $id) { agent_config_id } }", {"id": agent_id}
     )
     assert agent == {"agent_by_pk": {"agent_config_id": None}}
+
+
+def test_the_scheduler_follows_the_flow_group_schedule(gql: GraphQL, world: World) -> None:
+    group_id = flow_of(gql, world.flow_id)["flow_group"]["id"]
+    runs = (
+        "query($f: uuid!) { flow_run(where: {flow_id: {_eq: $f}, auto_scheduled: {_eq: true}},"
+        " order_by: {scheduled_start_time: asc}) { scheduled_start_time } }"
+    )
+    schedule = {"flow_group_id": group_id, "interval_clocks": [{"interval": 3600}]}
+    assert act(gql, "set_flow_group_schedule", **schedule) == {"success": True}
+    assert act(gql, "set_schedule_active", flow_id=world.flow_id) == {"success": True}
+    scheduled = [
+        datetime.fromisoformat(run["scheduled_start_time"])
+        for run in gql.data(runs, {"f": world.flow_id})["flow_run"]
+    ]
+    assert len(scheduled) == 10
+    assert {later - earlier for earlier, later in pairwise(scheduled)} == {timedelta(hours=1)}
+    assert act(gql, "delete_flow_group_schedule", flow_group_id=group_id) == {"success": True}
+    assert gql.data(runs, {"f": world.flow_id}) == {"flow_run": []}
