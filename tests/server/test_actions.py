@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 import pytest
 
-from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, ServiceIntervals
 from prefect_gql.server._actions import ACTIONS
 from prefect_gql.server._resolvers import MUTATIONS
 
@@ -32,8 +32,9 @@ COUNTS = """query($flow: uuid!, $run: uuid!) {
 
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[LocalServer]:
-    """These tests add hooks, messages and tenants, and delete what others would read."""
-    with LocalServer() as server:
+    """These tests add hooks, messages and tenants, and delete what others would read;
+    its services run only when a test runs them."""
+    with LocalServer(services=ServiceIntervals.off()) as server:
         yield server
 
 
@@ -662,3 +663,27 @@ def test_the_scheduler_follows_the_flow_group_schedule(gql: GraphQL, world: Worl
     assert {later - earlier for earlier, later in pairwise(scheduled)} == {timedelta(hours=1)}
     assert act(gql, "delete_flow_group_schedule", flow_group_id=group_id) == {"success": True}
     assert gql.data(runs, {"f": world.flow_id}) == {"flow_run": []}
+
+
+def test_lazarus_follows_the_heartbeat_and_lazarus_toggles(
+    own_server: LocalServer, gql: GraphQL, world: World
+) -> None:
+    lazarus = own_server.services.lazarus
+    later = datetime.now(UTC) + timedelta(hours=1)
+
+    def state() -> str:
+        run = gql.data(
+            "query($id: uuid!) { flow_run_by_pk(id: $id) { state } }", {"id": world.flow_run_id}
+        )
+        found: str = run["flow_run_by_pk"]["state"]
+        return found
+
+    assert "errors" not in set_state(gql, "flow_run", world.flow_run_id, RUNNING)
+    for toggle in ("disable_flow_lazarus_process", "disable_flow_heartbeat"):
+        assert act(gql, toggle, flow_id=world.flow_id) == {"success": True}
+        lazarus.run_once(later)
+        assert state() == "Running", toggle
+        enable = toggle.replace("disable", "enable")
+        assert act(gql, enable, flow_id=world.flow_id) == {"success": True}
+    assert lazarus.run_once(later) >= 1
+    assert state() == "Scheduled"
