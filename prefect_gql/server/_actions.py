@@ -27,6 +27,7 @@ from ._errors import NOT_FOUND, APIError, require
 from ._hooks import flow_run_state_event, write_hook_message
 from ._registry import UNIQUENESS_VIOLATION
 from ._runs import STATE_TYPES
+from ._scheduler import Scheduler
 from ._schedules import check_schedule
 from ._shapes import checked_run_config
 from ._store import Row, Store
@@ -203,11 +204,15 @@ def _clocks(input: Input) -> list[Row]:
 
 
 def _replace_flow_group_schedule(ctx: RequestContext, group_id: str, schedule: Any) -> Row:
-    """The group's schedule changes; its flows' auto-scheduled runs are deleted."""
+    """The group's schedule changes: its flows' auto-scheduled runs are replaced at once
+    by those of the new schedule (for the flows whose schedule is active)."""
     if not _updated(ctx.store, "flow_group", group_id, {"schedule": schedule}):
         return _success(False)
-    flows = ctx.store.rows("flow", flow_group_id=group_id)
-    _delete_auto_scheduled_runs(ctx.store, [flow["id"] for flow in flows])
+    flow_ids = [flow["id"] for flow in ctx.store.rows("flow", flow_group_id=group_id)]
+    _delete_auto_scheduled_runs(ctx.store, flow_ids)
+    scheduler = Scheduler(ctx.store)
+    for flow_id in flow_ids:
+        scheduler.schedule_flow_runs(flow_id)
     return _success(True)
 
 

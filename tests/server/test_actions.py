@@ -661,6 +661,14 @@ def test_the_scheduler_follows_the_flow_group_schedule(gql: GraphQL, world: Worl
     ]
     assert len(scheduled) == 10
     assert {later - earlier for earlier, later in pairwise(scheduled)} == {timedelta(hours=1)}
+    faster = {"flow_group_id": group_id, "interval_clocks": [{"interval": 1800}]}
+    assert act(gql, "set_flow_group_schedule", **faster) == {"success": True}
+    rescheduled = [
+        datetime.fromisoformat(run["scheduled_start_time"])
+        for run in gql.data(runs, {"f": world.flow_id})["flow_run"]
+    ]
+    assert len(rescheduled) == 10
+    assert {later - earlier for earlier, later in pairwise(rescheduled)} == {timedelta(minutes=30)}
     assert act(gql, "delete_flow_group_schedule", flow_group_id=group_id) == {"success": True}
     assert gql.data(runs, {"f": world.flow_id}) == {"flow_run": []}
 
