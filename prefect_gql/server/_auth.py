@@ -40,7 +40,7 @@ __all__ = [
 
 PrincipalKind = Literal["open", "api_key", "api_token", "access_token", "refresh_token"]
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type", "__typename"})
-USER_ONLY_FIELDS = frozenset({"create_tenant"})
+USER_ONLY_FIELDS = frozenset({"create_tenant", "insert_tenant", "insert_tenant_one"})
 """Root fields that act for a user rather than in a tenant: token mode needs a USER API token."""
 
 
@@ -178,6 +178,17 @@ class Credentials:
             del self._refresh[refresh_token or ""]
             self._access.pop(access_token, None)
         return self.issue(issued[1])
+
+    def revoke(self, access_token: str) -> bool:
+        """Cloud's ``log_out``: the access token and the refresh token issued with it
+        stop working. False for a token that was not issued (or is revoked)."""
+        with self._lock:
+            known = self._access.pop(access_token, None) is not None
+            for refresh, (access, _) in list(self._refresh.items()):
+                if secrets.compare_digest(access, access_token):
+                    del self._refresh[refresh]
+                    known = True
+        return known
 
     def authenticate(
         self, authorization: str | None, tenant_header: str | None

@@ -45,6 +45,7 @@ waits for its start time."""
 SUBMITTED_STATES = frozenset({"Submitted"})
 """The state whose ``is_submitted()`` is true: an agent setting it has taken the run."""
 
+_SCHEDULED_STATES_SQL = ", ".join(f"'{state}'" for state in SCHEDULED_STATES)
 _LABELS_ALLOWED = """
     NOT EXISTS (SELECT 1 FROM json_each(coalesce(fr.labels, '[]'))
                 WHERE json_each.value NOT IN (SELECT value FROM json_each(:labels)))
@@ -63,7 +64,8 @@ _RUNNING_WITH_READY_TASK_RUN = f"""
         SELECT id, state_start_time, labels FROM flow_run AS run
         WHERE tenant_id = :tenant_id AND state = 'Running' AND EXISTS (
             SELECT 1 FROM task_run AS tr
-            WHERE tr.flow_run_id = run.id AND tr.state = :state AND tr.state_start_time <= :before)
+            WHERE tr.flow_run_id = run.id AND tr.state IN ({_SCHEDULED_STATES_SQL})
+            AND tr.state_start_time <= :before)
         LIMIT :scanned
     ) AS fr
     WHERE {_LABELS_ALLOWED}
@@ -120,10 +122,13 @@ class AgentQueue:
             "scanned": MAX_RUNS_SCANNED,
         }
         found: dict[str, str | None] = {}
-        for query in (_READY_IN_STATE, _RUNNING_WITH_READY_TASK_RUN):
-            for state in SCHEDULED_STATES:
-                for run_id, start in self.store.read_sql(query, {**parameters, "state": state}):
-                    found[run_id] = start
+        for state in SCHEDULED_STATES:
+            for run_id, start in self.store.read_sql(
+                _READY_IN_STATE, {**parameters, "state": state}
+            ):
+                found[run_id] = start
+        for run_id, start in self.store.read_sql(_RUNNING_WITH_READY_TASK_RUN, parameters):
+            found[run_id] = start
         return list(found.items())
 
     def touch_agent(self, agent_id: str) -> bool:

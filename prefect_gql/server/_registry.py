@@ -75,12 +75,6 @@ class Registry:
         )
         return str(row["id"])
 
-    def delete_project(self, project_id: str) -> bool:
-        """Deletes the project with its flows and their runs."""
-        if not self.store.delete("project", project_id):
-            raise APIError(f"project {project_id} not found", NOT_FOUND)
-        return True
-
     # -- flows -------------------------------------------------------------------------
 
     def create_flow(

@@ -105,7 +105,6 @@ MUTATIONS: dict[str, Action] = {
             ctx.tenant_id(i.get("tenant_id")), i["name"], i.get("description")
         )
     ),
-    "delete_project": lambda ctx, i: _success(ctx.registry.delete_project(i["project_id"])),
     "create_flow": lambda ctx, i: _create_flow(ctx, i, compressed=False),
     "create_flow_from_compressed_string": lambda ctx, i: _create_flow(ctx, i, compressed=True),
     "register_tasks": lambda ctx, i: _success(

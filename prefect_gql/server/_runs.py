@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, require
+from ._hooks import call_hooks
 from ._shapes import checked_run_config, checked_state
 from ._store import Row, Store, new_id, normalize_timestamp, now_iso
 
@@ -255,7 +256,7 @@ class Runs:
         if state["type"] in HEARTBEAT_STATES:
             changes["heartbeat"] = now
         self.store.update(table, run["id"], changes)
-        self.store.insert(
+        state_row = self.store.insert(
             f"{table}_state",
             {
                 f"{table}_id": run["id"],
@@ -269,6 +270,8 @@ class Runs:
                 "serialized_state": columns["serialized_state"],
             },
         )
+        if table == "flow_run":
+            call_hooks(self.store, run, state_row)
 
     def _admit_task_run(self, task_run: Row, state: Mapping[str, Any]) -> str | None:
         """A task run may run only in a running flow run, and only while its task's

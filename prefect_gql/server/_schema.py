@@ -34,11 +34,13 @@ from graphql import (
     value_from_ast_untyped,
 )
 
+from ._computed_reads import install_computed_reads
 from ._context import context_of
 from ._errors import NOT_IMPLEMENTED, APIError
 from ._reads import aggregate_of, install_reads
 from ._resolvers import bindables
 from ._store import normalize_timestamp
+from ._writes import install_writes
 
 __all__ = ["build_schema", "load_sdl", "not_implemented", "read_or_empty"]
 
@@ -180,6 +182,8 @@ def build_schema() -> GraphQLSchema:
     schema = make_executable_schema(load_sdl(), *_scalars(), *bindables())
     _use_graphql_core_enum_parsing(schema)
     install_reads(schema)
+    install_computed_reads(schema)
+    install_writes(schema)
     _list_tenants_as_a_member(schema)
     _serve_unbound_fields(schema)
     return schema

@@ -104,7 +104,10 @@ def test_a_server_fault_is_logged_and_answered_as_internal(
     assert fault["extensions"] == {"code": "INTERNAL_SERVER_ERROR"}
     assert "the disk is on fire" in caplog.text
     caplog.clear()
-    gql.error(mutation("delete_project", "success"), {"i": {"project_id": DEFAULT_TENANT_ID}})
+    gql.error(
+        mutation("set_flow_run_name", "success"),
+        {"i": {"flow_run_id": DEFAULT_TENANT_ID, "name": "n"}},
+    )
     assert caplog.text == ""
 
 

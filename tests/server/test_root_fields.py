@@ -8,7 +8,8 @@ field answers ``null`` without an error, or ``INTERNAL_SERVER_ERROR``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -28,10 +29,11 @@ from graphql import (
     is_leaf_type,
     is_non_null_type,
 )
+from hypothesis import HealthCheck, given, settings, strategies as st
 
-from prefect_gql.server import LocalServer, load_sdl
+from prefect_gql.server import DEFAULT_TENANT_ID, AuthConfig, LocalServer, load_sdl
 
-from .conftest import GraphQL
+from .conftest import GraphQL, build_world
 
 SCHEMA: GraphQLSchema = build_schema(load_sdl())
 KNOWN_CODES = frozenset(
@@ -53,153 +55,46 @@ SCALARS: dict[str, Any] = {
 }
 NOT_IMPLEMENTED = frozenset(
     {
-        "archive_flow",
-        "create_cloud_hook",
-        "delete_agent",
-        "delete_agent_by_pk",
-        "delete_agent_config",
-        "delete_agent_config_by_pk",
-        "delete_cloud_hook",
-        "delete_cloud_hook_by_pk",
-        "delete_edge",
-        "delete_edge_by_pk",
-        "delete_flow_by_pk",
-        "delete_flow_group",
-        "delete_flow_group_by_pk",
-        "delete_flow_group_schedule",
-        "delete_flow_run_by_pk",
-        "delete_flow_run_state",
-        "delete_flow_run_state_by_pk",
-        "delete_log",
-        "delete_message",
-        "delete_message_by_pk",
-        "delete_project_by_pk",
-        "delete_task",
-        "delete_task_by_pk",
-        "delete_task_run",
-        "delete_task_run_artifact_by_pk",
-        "delete_task_run_by_pk",
-        "delete_task_run_state",
-        "delete_task_run_state_by_pk",
-        "delete_tenant",
-        "delete_tenant_by_pk",
         "delete_utility_traversal",
-        "disable_flow_heartbeat",
-        "disable_flow_lazarus_process",
-        "enable_flow_heartbeat",
-        "enable_flow_lazarus_process",
-        "insert_agent",
-        "insert_agent_config",
-        "insert_agent_config_one",
-        "insert_agent_one",
-        "insert_cloud_hook",
-        "insert_cloud_hook_one",
-        "insert_edge",
-        "insert_edge_one",
-        "insert_flow",
-        "insert_flow_group",
-        "insert_flow_group_one",
-        "insert_flow_one",
-        "insert_flow_run",
-        "insert_flow_run_one",
-        "insert_flow_run_state",
-        "insert_flow_run_state_one",
-        "insert_log",
-        "insert_log_one",
-        "insert_message",
-        "insert_message_one",
-        "insert_project",
-        "insert_project_one",
-        "insert_task",
-        "insert_task_one",
-        "insert_task_run",
-        "insert_task_run_artifact",
-        "insert_task_run_artifact_one",
-        "insert_task_run_one",
-        "insert_task_run_state",
-        "insert_task_run_state_one",
-        "insert_tenant",
-        "insert_tenant_one",
         "insert_utility_traversal",
         "insert_utility_traversal_one",
-        "log_out",
-        "mapped_children",
-        "mark_message_as_read",
-        "mark_message_as_unread",
-        "reference_data",
-        "set_cloud_hook_active",
-        "set_cloud_hook_inactive",
-        "set_flow_group_default_parameters",
-        "set_flow_group_description",
-        "set_flow_group_labels",
-        "set_flow_group_run_config",
-        "set_flow_group_schedule",
-        "set_flow_run_labels",
-        "set_project_description",
-        "set_project_name",
-        "test_cloud_hook",
-        "update_agent",
-        "update_agent_by_pk",
-        "update_agent_config",
-        "update_agent_config_by_pk",
-        "update_cloud_hook",
-        "update_cloud_hook_by_pk",
-        "update_edge",
-        "update_edge_by_pk",
-        "update_flow",
-        "update_flow_by_pk",
-        "update_flow_group",
-        "update_flow_group_by_pk",
-        "update_flow_project",
-        "update_flow_run",
-        "update_flow_run_by_pk",
-        "update_flow_run_state",
-        "update_flow_run_state_by_pk",
-        "update_log",
-        "update_message",
-        "update_message_by_pk",
-        "update_project",
-        "update_project_by_pk",
-        "update_task",
-        "update_task_by_pk",
-        "update_task_run",
-        "update_task_run_artifact_by_pk",
-        "update_task_run_by_pk",
-        "update_task_run_state",
-        "update_task_run_state_by_pk",
-        "update_tenant",
-        "update_tenant_by_pk",
-        "update_tenant_name",
-        "update_tenant_settings",
-        "update_tenant_slug",
         "update_utility_traversal",
-        "utility_downstream_tasks",
-        "utility_downstream_tasks_aggregate",
-        "utility_traversal",
-        "utility_traversal_aggregate",
-        "utility_upstream_tasks",
-        "utility_upstream_tasks_aggregate",
     }
 )
 """Root fields the local server answers with ``NOT_IMPLEMENTED``: what it does not do."""
+ANSWERED_WITH_REAL_IDS = 127
+"""How many root fields answer data in the walk with real ids (the others answer
+errors: a minimal input is not a valid flow, state or update)."""
 
 
-def minimal_value(input_type: GraphQLInputType) -> Any:
-    """The smallest value the type accepts: required input fields only, one list item."""
+def minimal_value(
+    input_type: GraphQLInputType, name: str = "", ids: Mapping[str, str] | None = None
+) -> Any:
+    """The smallest value the type accepts: required input fields only, one list item.
+    A UUID named as a key of ``ids`` (``flow_run_id``...) takes that id."""
     if isinstance(input_type, GraphQLNonNull):
-        return minimal_value(input_type.of_type)
+        return minimal_value(input_type.of_type, name, ids)
     if isinstance(input_type, GraphQLList):
-        return [minimal_value(input_type.of_type)]
+        return [minimal_value(input_type.of_type, name, ids)]
     if isinstance(input_type, GraphQLEnumType):
         return next(iter(input_type.values))
     if isinstance(input_type, GraphQLScalarType):
+        if ids and name in ids and input_type.name in ("UUID", "uuid"):
+            return ids[name]
         return SCALARS[input_type.name]
     assert isinstance(input_type, GraphQLInputObjectType)
     return {
-        name: minimal_value(field.type)
-        for name, field in input_type.fields.items()
+        field_name: minimal_value(field.type, field_name if field_name != "id" else name, ids)
+        for field_name, field in input_type.fields.items()
         if is_non_null_type(field.type) and field.default_value is Undefined
     }
+
+
+def table_of(root_field: str) -> str:
+    """``delete_flow_run_by_pk`` -> ``flow_run``."""
+    for prefix in ("insert_", "update_", "delete_"):
+        root_field = root_field.removeprefix(prefix)
+    return root_field.removesuffix("_by_pk").removesuffix("_one")
 
 
 def leaf_selection(field: GraphQLField) -> str:
@@ -217,7 +112,9 @@ def leaf_selection(field: GraphQLField) -> str:
     return "{ " + " ".join(leaves or ["__typename"]) + " }"
 
 
-def document(operation: str, name: str, field: GraphQLField) -> tuple[str, dict[str, Any]]:
+def document(
+    operation: str, name: str, field: GraphQLField, ids: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """``operation($a: T!, ...) { name(a: $a, ...) { leaves } }`` and its variables."""
     required = {
         arg: spec
@@ -230,7 +127,12 @@ def document(operation: str, name: str, field: GraphQLField) -> tuple[str, dict[
         f"{operation}{f'({declared})' if declared else ''}"
         f" {{ {name}{f'({passed})' if passed else ''} {leaf_selection(field)} }}"
     )
-    return text, {arg: minimal_value(spec.type) for arg, spec in required.items()}
+    by_key = f"{table_of(name)}_id"
+    variables = {
+        arg: minimal_value(spec.type, by_key if arg in ("id", "pk_columns") else arg, ids)
+        for arg, spec in required.items()
+    }
+    return text, variables
 
 
 def may_be_absent(name: str, field: GraphQLField) -> bool:
@@ -245,11 +147,14 @@ def root_fields() -> Iterator[tuple[str, str, GraphQLField]]:
             yield operation, name, field
 
 
-@pytest.fixture(scope="module")
-def walked() -> Iterator[GraphQL]:
+@pytest.fixture(scope="module", params=["open mode", "token mode"])
+def walked(request: pytest.FixtureRequest) -> Iterator[GraphQL]:
     """A server of its own: the minimal mutations delete with ``where: {}``."""
-    with LocalServer() as server:
-        client = GraphQL(server.url)
+    auth = (
+        AuthConfig(api_keys={"walk": DEFAULT_TENANT_ID}) if request.param == "token mode" else None
+    )
+    with LocalServer(auth=auth) as server:
+        client = GraphQL(server.url, {"Authorization": "Bearer walk"} if auth else None)
         yield client
         client.close()
 
@@ -276,3 +181,155 @@ def test_every_root_field_answers_data_or_an_error_with_a_known_code(walked: Gra
             answered += 1
     assert not_implemented == NOT_IMPLEMENTED
     assert answered > 0
+
+
+def world_ids(gql: GraphQL) -> dict[str, str]:
+    """The ids of a fresh world in a tenant of its own (a walked mutation may have
+    deleted every tenant), under the names arguments give them."""
+    slug = f"walk-{uuid.uuid4().hex[:8]}"
+    tenant_id = gql.data(
+        "mutation($i: create_tenant_input!) { create_tenant(input: $i) { id } }",
+        {"i": {"name": slug, "slug": slug}},
+    )["create_tenant"]["id"]
+    world = build_world(gql, tenant_id)
+    flow = gql.data(
+        "query($id: uuid!) { flow_by_pk(id: $id) { flow_group_id } }", {"id": world.flow_id}
+    )["flow_by_pk"]
+    return {
+        "tenant_id": world.tenant_id,
+        "project_id": world.project_id,
+        "flow_id": world.flow_id,
+        "flow_group_id": flow["flow_group_id"],
+        "flow_run_id": world.flow_run_id,
+        "task_id": world.task_ids["extract-1"],
+        "task_run_id": world.task_run_ids["extract-1"],
+        "agent_config_id": world.agent_config_id,
+        "task_run_artifact_id": world.artifact_id,
+        "limit_id": world.limit_id,
+    }
+
+
+def test_every_root_field_given_real_ids_answers() -> None:
+    """The same walk with the ids of rows that exist (a fresh world for each mutation):
+    most fields then answer data."""
+    with LocalServer() as server:
+        walked = GraphQL(server.url)
+        try:
+            with_data = walk_with_real_ids(walked)
+        finally:
+            walked.close()
+    assert len(with_data) >= ANSWERED_WITH_REAL_IDS, sorted(
+        {n for _, n, _ in root_fields()} - with_data
+    )
+
+
+def walk_with_real_ids(walked: GraphQL) -> set[str]:
+    """The root fields that answered data."""
+    with_data = set()
+    ids = world_ids(walked)
+    for operation, name, field in root_fields():
+        if operation == "mutation":
+            ids = world_ids(walked)
+        text, variables = document(operation, name, field, ids)
+        response = walked.post(text, variables)
+        assert response.status_code == 200, (name, response.text)
+        answer = response.json()
+        errors = answer.get("errors") or []
+        for error in errors:
+            assert error.get("extensions", {}).get("code") in KNOWN_CODES, (name, error)
+        if (answer.get("data") or {}).get(name) is not None:
+            with_data.add(name)
+        else:
+            assert errors or may_be_absent(name, field), f"{name} answered null without an error"
+    return with_data
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def values_of(input_type: GraphQLInputType, ids: Mapping[str, str], depth: int = 0) -> Any:
+    """A hypothesis strategy for any value of the type: nulls where it allows them,
+    ids of rows that exist (or not), nested inputs three levels deep at most."""
+    if not isinstance(input_type, GraphQLNonNull):
+        return st.none() | values_of(GraphQLNonNull(input_type), ids, depth)
+    inner = input_type.of_type
+    if isinstance(inner, GraphQLList):
+        return st.lists(values_of(inner.of_type, ids, depth), max_size=3)
+    if isinstance(inner, GraphQLEnumType):
+        return st.sampled_from(list(inner.values))
+    if isinstance(inner, GraphQLScalarType):
+        return _scalar_values(inner.name, ids)
+    assert isinstance(inner, GraphQLInputObjectType)
+    required = {
+        name: values_of(field.type, ids, depth + 1)
+        for name, field in inner.fields.items()
+        if is_non_null_type(field.type)
+    }
+    optional = {
+        name: values_of(field.type, ids, depth + 1)
+        for name, field in inner.fields.items()
+        if not is_non_null_type(field.type) and depth < 3
+    }
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _scalar_values(name: str, ids: Mapping[str, str]) -> Any:
+    if name in ("UUID", "uuid"):
+        return st.sampled_from([*ids.values(), "6f1b5e1a-6cd3-4c61-9f0b-3d0c6f1c2a10"])
+    if name == "_uuid":
+        return st.sampled_from(["{}", "{" + ids["task_id"] + "}"])
+    if name in ("DateTime", "timestamptz"):
+        return st.sampled_from(["2026-01-01T00:00:00+00:00", "2020-05-05T10:00:00"])
+    return {
+        "String": st.text(max_size=8),
+        "Int": st.integers(-(2**31), 2**31 - 1),
+        "Float": st.floats(allow_nan=False, allow_infinity=False),
+        "Boolean": st.booleans(),
+        "JSON": JSON_VALUES,
+        "jsonb": JSON_VALUES,
+    }.get(name, st.text(max_size=5))
+
+
+@pytest.fixture(scope="module")
+def fuzzed() -> Iterator[tuple[GraphQL, dict[str, str]]]:
+    with LocalServer() as server:
+        client = GraphQL(server.url)
+        yield client, world_ids(client)
+        client.close()
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_random_arguments_to_any_root_field_never_fault(
+    fuzzed: tuple[GraphQL, dict[str, str]], data: st.DataObject
+) -> None:
+    """Any root field, any arguments the schema allows (ids of real rows among them):
+    data, or an error with a known code; never a fault, never a silent null."""
+    gql, ids = fuzzed
+    operation, name, field = data.draw(st.sampled_from(list(root_fields())))
+    arguments = {arg: data.draw(values_of(spec.type, ids)) for arg, spec in field.args.items()}
+    arguments = {arg: value for arg, value in arguments.items() if value is not None}
+    declared = ", ".join(f"${arg}: {field.args[arg].type}" for arg in arguments)
+    passed = ", ".join(f"{arg}: ${arg}" for arg in arguments)
+    text = (
+        f"{operation}{f'({declared})' if declared else ''}"
+        f" {{ {name}{f'({passed})' if passed else ''} {leaf_selection(field)} }}"
+    )
+    response = gql.post(text, arguments)
+    if response.status_code == 400:
+        return
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    errors = answer.get("errors") or []
+    for error in errors:
+        assert error.get("extensions", {}).get("code") in KNOWN_CODES, (name, arguments, error)
+    if (answer.get("data") or {}).get(name) is None:
+        assert errors or may_be_absent(name, field), (name, arguments)
