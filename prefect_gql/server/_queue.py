@@ -57,8 +57,11 @@ _READY_IN_STATE = f"""
         WHERE tenant_id = :tenant_id AND state = :state AND state_start_time <= :before
         ORDER BY state_start_time LIMIT :scanned
     ) AS fr
-    WHERE {_LABELS_ALLOWED} ORDER BY fr.state_start_time LIMIT :limit
+    WHERE {_LABELS_ALLOWED} LIMIT :limit
 """
+"""The oldest due runs of one state an agent may take. The inner query reads them in
+start-time order from the index and the outer one keeps that order as it filters, so it
+stops at the first ``:limit`` allowed rather than sorting all it scanned."""
 _RUNNING_WITH_READY_TASK_RUN = f"""
     SELECT fr.id, fr.state_start_time FROM (
         SELECT id, state_start_time, labels FROM flow_run AS run
