@@ -3,6 +3,7 @@ server, with Client and AsyncClient alike."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -28,7 +29,9 @@ from prefect_gql import (
     ParameterSpec,
     PrefectGQLError,
     Running,
+    Scheduled,
     StateChange,
+    Submitted,
     Success,
     TaskRunProgress,
     TaskSpec,
@@ -451,6 +454,54 @@ async def test_wait_for_flow_run_times_out_with_an_error_of_our_tree(
     assert 0 < sum(no_retry_sleep) <= 5  # bounded by the timeout, never beyond
     with pytest.raises(FlowRunTimeoutError):
         await collect(api, Client.watch_flow_run, run_id, timeout=timedelta(seconds=3))
+
+
+async def test_wait_for_flow_run_says_when_no_agent_has_picked_the_run_up(
+    api: Api,
+    writer: Client,
+    server: LocalServer,
+    no_retry_sleep: list[float],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After ``agent_wait`` seconds of sleeps (the wall clock is stopped), one warning names
+    the command that starts an agent against this API, and the timeout repeats it."""
+    monkeypatch.setattr(view_answers, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=0), labels=["gpu"])
+    with (
+        caplog.at_level(logging.WARNING, logger="prefect_gql"),
+        pytest.raises(FlowRunTimeoutError) as raised,
+    ):
+        await api(
+            Client.wait_for_flow_run,
+            run_id,
+            timeout=8,
+            poll_interval=1,
+            max_poll_interval=1,
+            agent_wait=3,
+        )
+    command = f"prefect agent local start --api {server.url} --no-hostname-label --label gpu"
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert f"no agent has picked up flow run {run_id}" in warnings[0]
+    assert command in warnings[0]
+    assert command in str(raised.value)
+
+
+async def test_wait_for_flow_run_gives_no_agent_advice_once_an_agent_took_the_run(
+    api: Api, writer: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(view_answers, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=0))
+    writer.set_flow_run_state(run_id, Submitted(message="taken by an agent"))
+    writer.set_flow_run_state(run_id, Scheduled(message="back in the queue"))
+    with (
+        caplog.at_level(logging.WARNING, logger="prefect_gql"),
+        pytest.raises(FlowRunTimeoutError) as raised,
+    ):
+        await api(Client.wait_for_flow_run, run_id, timeout=4, poll_interval=1, agent_wait=1)
+    assert "no agent" not in str(raised.value)
+    assert not [record for record in caplog.records if record.levelname == "WARNING"]
 
 
 async def test_wait_for_flow_run_returns_the_final_view(api: Api, writer: Client) -> None:

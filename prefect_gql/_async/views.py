@@ -8,6 +8,7 @@ was read, so a retried or failed request repeats nothing and drops nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from .._model.results import ProjectInfo, json_object
 from .._model.states import State, state_from_answer
 from .._model.validation import aware, valid_uuid
 from .._model.view_answers import (
+    DEFAULT_AGENT_WAIT,
     DEFAULT_MAX_POLL_INTERVAL,
     DEFAULT_PAGE_SIZE,
     DEFAULT_POLL_INTERVAL,
@@ -40,10 +42,13 @@ from .._model.view_answers import (
     is_transient,
     json_object_or_none,
     log_line_of,
+    no_agent_advice,
     positive_seconds,
+    start_agent_command,
     state_change_of,
     string_labels,
     task_run_view_of,
+    waits_for_an_agent,
 )
 from .._model.views import (
     FlowRunEvent,
@@ -58,6 +63,8 @@ from .._model.views import (
 from .base import AsyncClientBase
 
 __all__ = ["ViewMethods"]
+
+logger = logging.getLogger("prefect_gql")
 
 
 class ViewMethods(AsyncClientBase):
@@ -335,11 +342,14 @@ class ViewMethods(AsyncClientBase):
         timeout: float | timedelta | None = None,  # noqa: ASYNC109 - Prefect's signature
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        agent_wait: float = DEFAULT_AGENT_WAIT,
     ) -> FlowRunView:
         """Wait until a flow run finishes; returns its final ``FlowRunView``.
 
         Raises ``FlowRunTimeoutError`` (a ``TimeoutError``) when it is still unfinished after
-        ``timeout`` seconds (no limit when ``None``).
+        ``timeout`` seconds (no limit when ``None``). A run that no agent has picked up after
+        ``agent_wait`` seconds is logged as a warning (logger ``prefect_gql``) with the
+        command that starts an agent for it, and the timeout's message says so too.
         """
         run_id = valid_uuid(flow_run_id, "flow_run_id")
         limit = positive_seconds(timeout, "timeout")
@@ -347,19 +357,35 @@ class ViewMethods(AsyncClientBase):
         longest = max(
             shortest, positive_seconds(max_poll_interval, "max_poll_interval") or shortest
         )
+        patience = positive_seconds(agent_wait, "agent_wait") or 0.0
         interval = shortest
         clock = WaitClock()
+        warned = False
         while True:
             view = await self.get_flow_run_view(run_id)
             if view.is_finished:
                 return view
+            advice = ""
+            if clock.elapsed >= patience and waits_for_an_agent(view):
+                advice = no_agent_advice(view, clock.elapsed, self._start_agent_command(view))
+                if not warned:
+                    logger.warning("%s", advice)
+                    warned = True
             if limit is not None and clock.elapsed + interval > limit:
                 raise FlowRunTimeoutError(
                     f"flow run {run_id} did not finish within {limit:g} s"
-                    f" (last state: {view.state.type})",
+                    f" (last state: {view.state.type})" + (f"; {advice}" if advice else ""),
                     flow_run_id=run_id,
                     state=view.state,
                 )
             await self._sleep(interval)
             clock.slept(interval)
             interval = min(interval * POLL_BACKOFF, longest)
+
+    def _start_agent_command(self, view: FlowRunView) -> str:
+        return start_agent_command(
+            self.api_server,
+            backend=self.backend,
+            uses_api_key=self.credential_kind == "api_key",
+            labels=view.labels,
+        )

@@ -4,6 +4,7 @@ polling: what ``AsyncClient``'s views, iterators and watches compute without I/O
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -19,9 +20,10 @@ from prefect_gql._generated.json_value import JSONValue
 from .._exceptions import APIConnectionError, APIStatusError, InvalidInputError
 from .results import ProjectInfo, json_object
 from .states import Finished, State, state_from_answer
-from .views import FlowSummary, LogLine, StateChange, TaskRunView
+from .views import FlowRunView, FlowSummary, LogLine, StateChange, TaskRunView
 
 __all__ = [
+    "DEFAULT_AGENT_WAIT",
     "DEFAULT_MAX_POLL_INTERVAL",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_POLL_INTERVAL",
@@ -37,10 +39,13 @@ __all__ = [
     "is_transient",
     "json_object_or_none",
     "log_line_of",
+    "no_agent_advice",
     "positive_seconds",
+    "start_agent_command",
     "state_change_of",
     "string_labels",
     "task_run_view_of",
+    "waits_for_an_agent",
 ]
 
 DEFAULT_PAGE_SIZE = 100
@@ -50,6 +55,9 @@ DEFAULT_POLL_INTERVAL = 1.0
 DEFAULT_MAX_POLL_INTERVAL = 10.0
 """Polls back off to this while nothing changes."""
 POLL_BACKOFF = 1.5
+DEFAULT_AGENT_WAIT = 15.0
+"""Seconds a run may wait for an agent before a waiter says none has picked it up (as
+Prefect 1.x's ``prefect run --watch`` does)."""
 MAX_FAILED_POLLS = 5
 """Consecutive polls that may fail (after their own retries) before a watch gives up."""
 
@@ -193,3 +201,37 @@ class WaitClock:
     @property
     def elapsed(self) -> float:
         return max(time.monotonic() - self._started, self._slept)
+
+
+def waits_for_an_agent(view: FlowRunView) -> bool:
+    """True while no agent has taken the run: it is scheduled and has never been
+    Submitted or Running (an agent's first states)."""
+    taken = {"Submitted", "Running"}
+    return view.state.is_scheduled() and not any(
+        change.state.type in taken for change in view.states
+    )
+
+
+def start_agent_command(
+    api_server: str, *, backend: str, uses_api_key: bool, labels: Iterable[str]
+) -> str:
+    """The Prefect 1.x command that starts a local agent for runs with ``labels`` against
+    this API (a placeholder where a key is needed, never the client's own)."""
+    import shlex  # noqa: PLC0415 - only when there is advice to give
+
+    words = ["PREFECT__BACKEND=server"] if backend == "server" else []
+    words += ["prefect", "agent", "local", "start", "--api", api_server]
+    if uses_api_key:
+        words += ["--key", "YOUR_API_KEY"]
+    words.append("--no-hostname-label")
+    for label in sorted(set(labels)):
+        words += ["--label", label]
+    return shlex.join(words)
+
+
+def no_agent_advice(view: FlowRunView, waited: float, command: str) -> str:
+    """What a waiter says when no agent has picked a run up."""
+    return (
+        f"no agent has picked up flow run {view.id} after {waited:g} s; start one for it"
+        f" against this API: {command}"
+    )

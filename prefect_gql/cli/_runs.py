@@ -576,16 +576,14 @@ def no_agent_message(client: Client, run_id: str, labels: Sequence[str], waited:
 
 def start_agent_command(client: Client, labels: Sequence[str]) -> str:
     """A Prefect 1.x local agent for runs with ``labels`` against this client's API."""
-    import shlex  # noqa: PLC0415
+    from prefect_gql._model.view_answers import start_agent_command as command  # noqa: PLC0415
 
-    words = ["PREFECT__BACKEND=server"] if client.backend == "server" else []
-    words += ["prefect", "agent", "local", "start", "--api", client.api_server]
-    if client.credential_kind == "api_key":
-        words += ["--key", "YOUR_API_KEY"]
-    words.append("--no-hostname-label")
-    for label in sorted(set(labels)):
-        words += ["--label", label]
-    return shlex.join(words)
+    return command(
+        client.api_server,
+        backend=client.backend,
+        uses_api_key=client.credential_kind == "api_key",
+        labels=labels,
+    )
 
 
 def _when(value: str) -> datetime:
