@@ -148,13 +148,13 @@ CALLS: dict[str, Callable[[GraphQL, World], Call]] = {
 
 def test_every_operation_has_a_call() -> None:
     missing = sorted(set(OPERATIONS) - set(CALLS))
-    assert not missing, f"add variables to CALLS for {missing}"
+    assert not missing, f"add variables to CALLS in tests/server/test_documents.py for {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(OPERATIONS))
 def test_operation_executes(name: str, gql: GraphQL, world: World) -> None:
     if name not in CALLS:
-        pytest.fail(f"no variables for {name}: add it to CALLS")
+        pytest.fail(f"no variables for {name}: add it to CALLS in tests/server/test_documents.py")
     variables, headers = CALLS[name](gql, world)
     data = gql.data(OPERATIONS[name], variables, headers=headers)
     document: DocumentNode = parse(OPERATIONS[name])
