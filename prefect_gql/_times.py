@@ -2,7 +2,7 @@
 
 As the Prefect API took it: Prefect code passes ``datetime.utcnow()`` and naive ISO
 strings. Kept apart (no pydantic) so the dict DSL can use it at no import cost;
-pydantic models use ``_validation.UTCDatetime``, which applies it.
+pydantic models use ``_model.validation.UTCDatetime``, which applies it.
 """
 
 from datetime import UTC, datetime

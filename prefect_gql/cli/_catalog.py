@@ -8,7 +8,7 @@ must exist. An unknown name or id is one ``Error:`` line and exit 1.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +17,7 @@ from ._app import app
 from ._documents import AGENTS, FLOW_RUN, FLOWS, PROJECTS
 from ._output import (
     api_option,
+    api_time,
     client_for,
     is_uuid,
     output_option,
@@ -47,8 +48,7 @@ def _rows(client: Client, document: str, root: str, **equal: Any) -> list[dict[s
 def _parsed_time(value: str | None) -> datetime | None:
     if value is None:
         return None
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return api_time(value)
 
 
 def require_project(client: Client, name: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ __all__ = [
     "STATE_NAMES",
     "Column",
     "api_option",
+    "api_time",
     "client_for",
     "humanise",
     "is_uuid",
@@ -40,6 +41,14 @@ __all__ = [
     "state_style",
     "time_text",
 ]
+
+
+def api_time(value: str) -> datetime:
+    """A timestamp as the API (or a person) writes it, ``Z`` or naive taken as UTC."""
+    from prefect_gql._times import naive_as_utc  # noqa: PLC0415 - the one rule for naive times
+
+    return naive_as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
 
 API_HELP = "GraphQL endpoint (default: from PREFECT__* settings and ~/.prefect, as Client)."
 

@@ -27,6 +27,7 @@ from ._catalog import require_flow_name, require_flow_run, require_project, reso
 from ._documents import AGENTS, DELETE_FLOW_RUN
 from ._output import (
     api_option,
+    api_time,
     client_for,
     humanise,
     is_uuid,
@@ -78,13 +79,12 @@ def _moment(value: str | None) -> datetime | None:
     if age:
         return datetime.now(UTC) - timedelta(**{_UNITS[age.group(2)]: int(age.group(1))})
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return api_time(value)
     except ValueError:
         raise click.BadParameter(
             f"expected an ISO 8601 time or an age like 30m, 12h, 7d; got {value!r}",
             param_hint="--since",
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _seconds(value: timedelta | None) -> float | None:
@@ -544,7 +544,7 @@ def no_agent_message(client: Client, run_id: str, labels: Sequence[str], waited:
     labels_blurb = f"labels {', '.join(sorted(wanted))}" if wanted else "no labels"
     now = datetime.now(UTC)
     agents = client.graphql(AGENTS)["data"]["agent"]
-    seen = [(agent, _when(agent["last_queried"])) for agent in agents if agent["last_queried"]]
+    seen = [(agent, api_time(agent["last_queried"])) for agent in agents if agent["last_queried"]]
 
     def matching(agent: Mapping[str, Any]) -> bool:
         theirs = set(agent["labels"] or [])
@@ -584,11 +584,6 @@ def start_agent_command(client: Client, labels: Sequence[str]) -> str:
         uses_api_key=client.credential_kind == "api_key",
         labels=labels,
     )
-
-
-def _when(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # -- raw queries and auth ---------------------------------------------------------------------
