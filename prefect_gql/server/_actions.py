@@ -87,19 +87,13 @@ def _delete_flow(ctx: RequestContext, input: Input) -> Row:
     return _success(ctx.store.delete("flow", input["flow_id"]))
 
 
-def _delete_auto_scheduled_runs(store: Store, flow_ids: list[str]) -> None:
-    for flow_id in flow_ids:
-        for run in store.rows("flow_run", flow_id=flow_id, state="Scheduled", auto_scheduled=True):
-            store.delete("flow_run", run["id"])
-
-
 def _archive_flow(ctx: RequestContext, input: Input) -> Row:
     """No new runs: its auto-scheduled runs are deleted, and the runs scheduled by hand
     are cancelled."""
     flow_id = input["flow_id"]
     if not _updated(ctx.store, "flow", flow_id, {"archived": True}):
         return _success(False)
-    _delete_auto_scheduled_runs(ctx.store, [flow_id])
+    Scheduler(ctx.store).unschedule(flow_id)
     cancelled = {"type": "Cancelled", "message": f"Flow {flow_id} was archived."}
     for run in ctx.store.rows("flow_run", flow_id=flow_id, state="Scheduled"):
         ctx.runs.set_state("flow_run", run["id"], cancelled, version=None)
@@ -209,9 +203,9 @@ def _replace_flow_group_schedule(ctx: RequestContext, group_id: str, schedule: A
     if not _updated(ctx.store, "flow_group", group_id, {"schedule": schedule}):
         return _success(False)
     flow_ids = [flow["id"] for flow in ctx.store.rows("flow", flow_group_id=group_id)]
-    _delete_auto_scheduled_runs(ctx.store, flow_ids)
     scheduler = Scheduler(ctx.store)
     for flow_id in flow_ids:
+        scheduler.unschedule(flow_id)
         scheduler.schedule_flow_runs(flow_id)
     return _success(True)
 
