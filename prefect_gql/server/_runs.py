@@ -15,13 +15,14 @@ flow runner would apply the same defaults anyway.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, require
 from ._hooks import call_hooks
 from ._shapes import checked_run_config, checked_state
-from ._store import Row, Store, new_id, normalize_timestamp, now_iso
+from ._store import Row, Store, normalize_timestamp, now_iso
 
 __all__ = [
     "CREATED_TASK_RUN_STATE",
@@ -30,6 +31,7 @@ __all__ = [
     "Runs",
     "check_version",
     "default_labels",
+    "run_name",
     "state_columns",
 ]
 
@@ -144,7 +146,7 @@ class Runs:
                 {
                     "tenant_id": flow["tenant_id"],
                     "flow_id": flow["id"],
-                    "name": flow_run_name or f"{flow['name']}-{new_id()[:8]}",
+                    "name": flow_run_name or run_name(flow),
                     "parameters": run_parameters,
                     "context": dict(context or {}),
                     "labels": sorted(
@@ -311,6 +313,11 @@ class Runs:
         require(self.store.get(table, run_id), _NAMES[table], run_id)
         self.store.update(table, run_id, {"heartbeat": now_iso()})
         return True
+
+
+def run_name(flow: Row) -> str:
+    """A new run's name when none is given: the flow's, with a random suffix."""
+    return f"{flow['name']}-{secrets.token_hex(4)}"
 
 
 def default_labels(group: Mapping[str, Any], flow: Row, run_config: Any) -> list[str]:

@@ -22,7 +22,13 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from ._runs import CREATED_TASK_RUN_STATE, SCHEDULED_STATE, default_labels, state_columns
+from ._runs import (
+    CREATED_TASK_RUN_STATE,
+    SCHEDULED_STATE,
+    default_labels,
+    run_name,
+    state_columns,
+)
 from ._schedules import ClockEvent, ScheduleError, parse_schedule
 from ._store import Row, Store, new_id, normalize_timestamp, now_iso
 
@@ -32,9 +38,9 @@ MAX_SCHEDULED_RUNS = 10
 """Runs scheduled ahead per flow (Prefect Server's ``max_runs`` default)."""
 MAX_TRANSACTION_SECONDS = 0.02
 """A pass commits at least this often (a commit per flow would cost more than the flow)."""
-PAUSE_BETWEEN_TRANSACTIONS = 0.01
-"""After each commit the pass steps aside, so requests waiting to write get the writer
-(a lock is not fair: without the pause the pass could take it back at once)."""
+LONGEST_GIVE_WAY = 0.01
+"""After each commit the pass lets requests waiting to write go first, waiting for
+them at most this long."""
 _ACTIVE_FLOWS = "SELECT id FROM flow WHERE is_schedule_active = 1 AND archived = 0 ORDER BY seq"
 _LATEST_AUTO_SCHEDULED = (
     "SELECT max(scheduled_start_time) FROM flow_run WHERE flow_id = :flow_id AND auto_scheduled = 1"
@@ -121,7 +127,7 @@ class _ScheduledRuns:
             "id": new_id(),
             "tenant_id": flow["tenant_id"],
             "flow_id": flow["id"],
-            "name": f"{flow['name']}-{new_id()[:8]}",
+            "name": run_name(flow),
             "parameters": parameters,
             "context": {},
             "labels": sorted(labels),
@@ -169,22 +175,24 @@ class Scheduler:
 
     def run_once(self, now: datetime | None = None) -> int:
         """One pass over every active schedule: the number of runs it scheduled. Flows
-        are scheduled in transactions of about ``MAX_TRANSACTION_SECONDS`` each, with a
-        pause between them, so a request that writes waits about that long at most."""
+        are scheduled in transactions of about ``MAX_TRANSACTION_SECONDS`` each, and
+        requests waiting to write go between them, so one waits about that long at most."""
         flow_ids = [flow_id for (flow_id,) in self.store.read_sql(_ACTIVE_FLOWS, {})]
         scheduled = 0
         position = 0
         while position < len(flow_ids) and not self.stopping.is_set():
             began = time.monotonic()
             with self.store.transaction():
-                while (
-                    position < len(flow_ids)
-                    and time.monotonic() - began < MAX_TRANSACTION_SECONDS
-                    and not self.stopping.is_set()
-                ):
+                while True:
                     scheduled += len(self.schedule_flow_runs(flow_ids[position], now=now))
                     position += 1
-            time.sleep(PAUSE_BETWEEN_TRANSACTIONS)
+                    if (
+                        position == len(flow_ids)
+                        or time.monotonic() - began >= MAX_TRANSACTION_SECONDS
+                        or self.stopping.is_set()
+                    ):
+                        break
+            self.store.give_way(LONGEST_GIVE_WAY)
         return scheduled
 
     def schedule_flow_runs(

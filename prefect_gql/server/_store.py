@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
+import os
 import sqlite3
 import threading
-import uuid
+import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -62,13 +64,35 @@ table per API table."""
 _DELETE_CHUNK = 500
 WRITER_CACHE_KIB = -65536
 """The writer's page cache (64 MiB): inserts touch many index pages of a large database."""
-CHECKPOINT_PAGES = 10_000
-"""WAL pages before a checkpoint (about 40 MB): fewer, larger checkpoints, so fewer
-writes wait for one."""
+_GIVE_WAY_POLL = 0.0005
+_log = logging.getLogger("prefect_gql.server")
+CHECKPOINT_DELAY = 0.2
+"""Seconds from a commit to the background checkpoint that copies it into the file."""
+CHECKPOINT_PAGES = 50_000
+"""WAL pages (about 200 MB) after which a commit checkpoints itself: only when the
+background checkpoints cannot keep up (a long read holds old pages)."""
+
+
+_clock_ns = time.time_ns
+"""The clock of ``new_id`` (replaced in tests)."""
+_UUID7_FLAGS = 0x7 << 76 | 0b10 << 62
+"""The version (7) and variant (RFC 9562) bits of a UUID."""
+_UUID7_RANDOM = (1 << 80) - 1 & ~(0xF << 76 | 0b11 << 62)
+"""The bits of a UUID's lower 80 that are random in version 7."""
 
 
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A new row id: a version 7 UUID (RFC 9562), the time in milliseconds then 74
+    random bits. Ids made one after another sort together, so a table's id index
+    grows at its end instead of on random pages: a commit rewrites a few pages, not one
+    page per new row (a scheduler pass creating 10,000 runs takes a third less time)."""
+    value = (
+        _clock_ns() // 1_000_000 << 80
+        | _UUID7_FLAGS
+        | (int.from_bytes(os.urandom(10)) & _UUID7_RANDOM)
+    )
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _stored_form(moment: datetime) -> str:
@@ -115,6 +139,32 @@ def _encode(kind: ColumnKind, value: Any) -> Any:
     if kind == "json":
         return json.dumps(value)
     return bool(value)
+
+
+_PLAIN_VALUES = frozenset({str, float, type(None)})
+"""Types a ``value`` column stores as given (an ``int`` is checked for its range)."""
+
+
+def _encoded_column(kind: ColumnKind, values: list[Any]) -> list[Any]:
+    """``_encode`` over one column of many rows; a JSON value shared by several rows
+    (the same object) is serialized once."""
+    if kind == "value":
+        if _PLAIN_VALUES.issuperset(map(type, values)):
+            return values
+        return [_encode(kind, value) for value in values]
+    if kind == "bool":
+        return [None if value is None else bool(value) for value in values]
+    serialized: dict[int, str] = {}
+    encoded: list[Any] = []
+    for value in values:
+        if value is None:
+            encoded.append(None)
+            continue
+        text = serialized.get(id(value))
+        if text is None:
+            text = serialized[id(value)] = json.dumps(value)
+        encoded.append(text)
+    return encoded
 
 
 def _described(value: object) -> str:
@@ -174,17 +224,76 @@ class _Reader:
         self.connection.close()
 
 
+class _Checkpointer:
+    """Copies committed pages from the WAL into the database file in a thread of its
+    own, so that no commit pays for it: a checkpoint after a large write takes tens of
+    milliseconds, which a request would otherwise wait for. The checkpoint is PASSIVE:
+    it neither waits for nor blocks readers and the writer. The thread starts at the
+    first commit and ends with ``stop``."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._dirty = threading.Event()
+        self._stopped = threading.Event()
+        self._starting = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        if self._dirty.is_set() or self._stopped.is_set():
+            return
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="prefect_gql store checkpoints", daemon=True
+                )
+                self._thread.start()
+        self._dirty.set()
+
+    def _run(self) -> None:
+        connection = sqlite3.connect(
+            self._path,
+            check_same_thread=False,
+            isolation_level=None,
+            uri=self._path.startswith("file:"),
+        )
+        try:
+            while True:
+                self._dirty.wait()
+                if self._stopped.wait(CHECKPOINT_DELAY):
+                    return
+                self._dirty.clear()
+                try:
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as err:
+                    _log.warning("a background checkpoint of %s failed: %s", self._path, err)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._dirty.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+
 class _Database:
     def __init__(self, path: str) -> None:
         self.path = path
         self.in_memory = path == ":memory:" or "mode=memory" in path
         self.lock = threading.RLock()
+        self.waiting = 0
+        """Threads waiting for ``lock`` (counted by ``held``)."""
+        self._counting = threading.Lock()
         self.depth = 0
         self.writer_thread: int | None = None
         self._local = threading.local()
         self._readers: weakref.WeakSet[_Reader] = weakref.WeakSet()
         self.writer = self._connect()
-        self._closer = weakref.finalize(self, _close_connections, self.writer, self._readers)
+        self.checkpointer = None if self.in_memory else _Checkpointer(path)
+        self._closer = weakref.finalize(
+            self, _close_connections, self.writer, self._readers, self.checkpointer
+        )
         try:
             if not self.in_memory:
                 self.writer.execute("PRAGMA journal_mode = WAL")
@@ -209,6 +318,22 @@ class _Database:
         connection.create_function(TEXT_MATCH_FUNCTION, 3, _text_match, deterministic=True)
         return connection
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """``lock``, counting the threads that wait for it."""
+        if not self.lock.acquire(blocking=False):
+            with self._counting:
+                self.waiting += 1
+            try:
+                self.lock.acquire()
+            finally:
+                with self._counting:
+                    self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.lock.release()
+
     def read(self, sql: str, parameters: Mapping[str, Any] | Sequence[Any]) -> list[Any]:
         """Rows of a query: through the writer inside a transaction of this thread
         (to see its writes) or for ``:memory:``; otherwise through this thread's reader."""
@@ -229,7 +354,13 @@ class _Database:
             self._closer()
 
 
-def _close_connections(writer: sqlite3.Connection, readers: weakref.WeakSet[_Reader]) -> None:
+def _close_connections(
+    writer: sqlite3.Connection,
+    readers: weakref.WeakSet[_Reader],
+    checkpointer: _Checkpointer | None,
+) -> None:
+    if checkpointer is not None:
+        checkpointer.stop()
     for reader in list(readers):
         reader.connection.close()
     writer.close()
@@ -316,7 +447,7 @@ class Store:
     def transaction(self) -> Iterator[None]:
         """Several writes as one: all applied, or none. Nested calls join the outer one."""
         db = self._db
-        with db.lock:
+        with db.held():
             if db.depth:
                 db.depth += 1
                 try:
@@ -334,9 +465,19 @@ class Store:
                 raise
             else:
                 db.writer.execute("COMMIT")
+                if db.checkpointer is not None:
+                    db.checkpointer.committed()
             finally:
                 db.depth = 0
                 db.writer_thread = None
+
+    def give_way(self, longest: float) -> None:
+        """Waits, at most ``longest`` seconds, until the threads waiting to write have
+        begun: a long job that commits in steps calls it between steps (a lock is not
+        fair, and the job would otherwise take the writer back at once)."""
+        deadline = time.monotonic() + longest
+        while self._db.waiting and time.monotonic() < deadline:
+            time.sleep(_GIVE_WAY_POLL)
 
     def _check_columns(self, table: str, row: Mapping[str, Any]) -> None:
         unknown = set(row) - set(COLUMNS[table])
@@ -362,14 +503,18 @@ class Store:
              **row}
             for row in rows
         ]  # fmt: skip
-        for row in stored:
-            self._check_columns(table, row)
+        for row in rows:
+            if not kinds.keys() >= row.keys():
+                self._check_columns(table, row)
         listed = ", ".join(quote(name) for name in kinds)
         marks = ", ".join("?" for _ in kinds)
+        columns = [
+            _encoded_column(kind, [row[name] for row in stored]) for name, kind in kinds.items()
+        ]
         with self.transaction():
             self._db.writer.executemany(
                 f"INSERT INTO {quote(table)} ({listed}) VALUES ({marks})",
-                [[_encode(kind, row[name]) for name, kind in kinds.items()] for row in stored],
+                zip(*columns, strict=True),
             )
         return stored
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,7 @@ from prefect.schedules import Schedule
 from prefect.schedules.clocks import CronClock, IntervalClock
 from prefect.serialization.schedule import ScheduleSchema
 
-from prefect_gql.server import LocalServer, ServiceIntervals
+from prefect_gql.server import LocalServer, ServiceIntervals, _scheduler
 
 from .conftest import (
     SERIALIZED_FLOW,
@@ -356,3 +357,37 @@ def test_a_scheduled_run_is_made_as_create_flow_run_makes_one(
     create_flow_run(gql, unlabeled)
     assert {tuple(run["labels"]) for run in runs(gql, unlabeled)} == {("local",)}
     assert len(runs(gql, unlabeled)) == 11
+
+
+def test_a_pass_lets_a_waiting_writer_in_between_its_transactions(
+    server: LocalServer, gql: GraphQL, project_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_scheduler, "MAX_TRANSACTION_SECONDS", 0.0)
+    store = server._api.store
+    for number in range(3):
+        flow_id = register(gql, project_id, None, name=f"waits-{number}")
+        store.update("flow", flow_id, {"is_schedule_active": True, "schedule": serialized(HOURLY)})
+    scheduler = server.services.scheduler
+    order: list[str] = []
+
+    def write() -> None:
+        with store.transaction():
+            order.append("writer")
+
+    writer = threading.Thread(target=write)
+    schedule_flow_runs = scheduler.schedule_flow_runs
+
+    def schedule_then_let_a_writer_wait(flow_id: str, **options: Any) -> list[str]:
+        scheduled = schedule_flow_runs(flow_id, **options)
+        order.append("flow")
+        if not writer.is_alive() and len(order) == 1:
+            writer.start()
+            deadline = time.monotonic() + 60
+            while store._db.waiting == 0 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return scheduled
+
+    monkeypatch.setattr(scheduler, "schedule_flow_runs", schedule_then_let_a_writer_wait)
+    assert scheduler.run_once() == 30
+    writer.join()
+    assert order == ["flow", "writer", "flow", "flow"]

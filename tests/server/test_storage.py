@@ -9,12 +9,14 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from prefect_gql.server import LocalServer, ServiceIntervals
+from prefect_gql.server import LocalServer, ServiceIntervals, _store
 from prefect_gql.server._store import STORAGE_VERSION, StorageError, Store
 from prefect_gql.server._tables import COLUMNS, TABLES
 
@@ -248,3 +250,115 @@ def test_deletes_cascade_through_many_rows(gql: GraphQL) -> None:
         {"runs": [world.flow_run_id, *run_ids]},
     )
     assert left == {"flow_run": [], "task_run": [], "flow_run_state": []}
+
+
+def test_ids_are_version_7_uuids_that_sort_in_creation_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start_ms = 1_790_000_000_000
+    ticks = iter(range(start_ms, start_ms + 100))
+    monkeypatch.setattr(_store, "_clock_ns", lambda: next(ticks) * 1_000_000)
+    ids = [_store.new_id() for _ in range(100)]
+    parsed = [uuid.UUID(made) for made in ids]
+    assert {made.version for made in parsed} == {7}
+    assert {made.variant for made in parsed} == {uuid.RFC_4122}
+    assert [made.int >> 80 for made in parsed] == list(range(start_ms, start_ms + 100))
+    assert sorted(ids) == ids
+    monkeypatch.setattr(_store, "_clock_ns", lambda: start_ms * 1_000_000)
+    same_millisecond = {_store.new_id() for _ in range(10_000)}
+    assert len(same_millisecond) == 10_000
+
+
+def test_a_long_job_lets_a_waiting_writer_in_between_its_transactions(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "fair.sqlite"))
+    order: list[str] = []
+
+    def write() -> None:
+        with store.transaction():
+            order.append("writer")
+
+    writer = threading.Thread(target=write)
+    try:
+        with store.transaction():
+            order.append("job, first step")
+            writer.start()
+            deadline = time.monotonic() + 60
+            while store._db.waiting == 0 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        store.give_way(longest=60.0)
+        with store.transaction():
+            order.append("job, second step")
+        writer.join()
+        assert order == ["job, first step", "writer", "job, second step"]
+    finally:
+        store.close()
+
+
+def test_giving_way_with_no_writer_waiting_does_not_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(str(tmp_path / "alone.sqlite"))
+
+    def no_sleep(seconds: float) -> None:
+        raise AssertionError(f"slept {seconds} s with no writer waiting")
+
+    try:
+        monkeypatch.setattr(_store.time, "sleep", no_sleep)
+        store.give_way(longest=60.0)
+    finally:
+        monkeypatch.undo()
+        store.close()
+
+
+def _projects_in_the_file_alone(db: Path, scratch: Path) -> int:
+    """Projects a copy of the database file holds without its WAL: those checkpointed."""
+    copy = scratch / f"copy-of-{db.name}"
+    shutil.copyfile(db, copy)
+    connection = sqlite3.connect(copy)
+    try:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE name = 'project'")
+        if not tables.fetchall():
+            return 0
+        (count,) = connection.execute("SELECT count(*) FROM project").fetchone()
+        return int(count)
+    finally:
+        connection.close()
+        copy.unlink()
+
+
+def test_commits_leave_checkpoints_to_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_store, "CHECKPOINT_DELAY", 3600.0)
+    db = tmp_path / "wal.sqlite"
+    store = Store(str(db))
+    try:
+        for number in range(100):
+            store.insert(
+                "project", {"tenant_id": None, "name": f"p{number}", "description": "x" * 50_000}
+            )
+        assert (tmp_path / "wal.sqlite-wal").stat().st_size > 4096 * 1000
+        assert _projects_in_the_file_alone(db, tmp_path) == 0
+    finally:
+        store.close()
+    checkpointer = store._db.checkpointer
+    assert checkpointer is not None
+    assert checkpointer._thread is not None
+    assert not checkpointer._thread.is_alive()
+    assert _projects_in_the_file_alone(db, tmp_path) == 100
+
+
+def test_the_background_checkpoints_what_was_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_store, "CHECKPOINT_DELAY", 0.0)
+    db = tmp_path / "checkpointed.sqlite"
+    store = Store(str(db))
+    try:
+        store.insert("project", {"tenant_id": None, "name": "kept"})
+        deadline = time.monotonic() + 60
+        while _projects_in_the_file_alone(db, tmp_path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _projects_in_the_file_alone(db, tmp_path) == 1
+    finally:
+        store.close()
