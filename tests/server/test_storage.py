@@ -303,7 +303,7 @@ def test_giving_way_with_no_writer_waiting_does_not_wait(
         raise AssertionError(f"slept {seconds} s with no writer waiting")
 
     try:
-        monkeypatch.setattr(_store.time, "sleep", no_sleep)
+        monkeypatch.setattr(time, "sleep", no_sleep)
         store.give_way(longest=60.0)
     finally:
         monkeypatch.undo()
