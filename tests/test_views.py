@@ -432,6 +432,69 @@ async def test_watch_survives_lost_answers_without_repeating_or_dropping_a_line(
     assert lines == [f"line {index}" for index in range(12)] + ["last line"]
 
 
+def script_sleeps(monkeypatch: pytest.MonkeyPatch, steps: list[Callable[[], None]]) -> list[float]:
+    """Each sleep a watch asks for does the next step (then nothing): what happens to the
+    run between two polls, in order, on any machine. Returns the sleeps asked for."""
+    slept: list[float] = []
+
+    def next_step(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) <= len(steps):
+            steps[len(slept) - 1]()
+
+    async def next_step_async(seconds: float) -> None:
+        next_step(seconds)
+
+    monkeypatch.setattr(Client, "_sleep", staticmethod(next_step))
+    monkeypatch.setattr(AsyncClient, "_sleep", staticmethod(next_step_async))
+    monkeypatch.setattr(view_answers, "time", SimpleNamespace(monotonic=lambda: 0.0))
+    return slept
+
+
+def set_state(client: Client, run_id: str, state: Running | Success) -> None:
+    client.set_flow_run_state(run_id, state, version=client.get_flow_run_info(run_id).version)
+
+
+async def test_a_watch_shows_the_lines_a_flow_runner_sends_after_the_final_state(
+    api: Api, writer: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Prefect's flow runner sends its last lines as it exits, after Success."""
+    run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=0))
+    slept = script_sleeps(
+        monkeypatch,
+        [
+            lambda: set_state(writer, run_id, Running()),
+            lambda: set_state(writer, run_id, Success()),
+            lambda: log(writer, run_id, "sent as the runner exits"),
+        ],
+    )
+    events = await collect(api, Client.watch_flow_run, run_id, poll_interval=1)
+    states, lines, _ = events_of(events)
+    assert states == ["Scheduled", "Running", "Success"]
+    assert lines == ["sent as the runner exits"]
+    assert len(slept) == 3, "the watch ends with the poll that brought the last lines"
+
+
+async def test_a_watch_of_a_finished_run_reads_on_for_late_lines_at_most_so_long(
+    api: Api, writer: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_id = writer.create_flow_run(flow_id=register_flow(writer, tasks=0))
+    slept = script_sleeps(monkeypatch, [lambda: set_state(writer, run_id, Success())])
+    events = await collect(api, Client.watch_flow_run, run_id, poll_interval=1)
+    assert events_of(events)[0] == ["Scheduled", "Success"]
+    after_the_finish = slept[1:]
+    assert sum(after_the_finish) == view_answers.FINAL_LOGS_WAIT
+    assert set(after_the_finish) == {1}, "late lines are looked for at the shortest interval"
+
+    slept.clear()
+    await collect(api, Client.watch_flow_run, run_id)
+    assert slept == [], "a run already finished when the watch starts has sent its lines"
+    unlogged_run = writer.create_flow_run(flow_id=register_flow(writer, tasks=0))
+    slept = script_sleeps(monkeypatch, [lambda: set_state(writer, unlogged_run, Success())])
+    await collect(api, Client.watch_flow_run, unlogged_run, logs=False)
+    assert slept == [view_answers.DEFAULT_POLL_INTERVAL], "no lines asked for, none waited for"
+
+
 async def test_a_watch_gives_up_after_repeated_failures(api: Api) -> None:
     with (
         Client("http://127.0.0.1:9", backend="server", max_retries=0) as client,

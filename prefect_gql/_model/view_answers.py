@@ -60,6 +60,10 @@ DEFAULT_AGENT_WAIT = 15.0
 Prefect 1.x's ``prefect run --watch`` does)."""
 MAX_FAILED_POLLS = 5
 """Consecutive polls that may fail (after their own retries) before a watch gives up."""
+FINAL_LOGS_WAIT = 5.0
+"""Seconds a watch that saw its run finish keeps reading log lines: Prefect 1.x's flow
+runner sends its last lines as it exits, after the final state, and holds a line back for
+at most ``cloud.logging_heartbeat`` (5 s by default)."""
 
 Order = Literal["newest", "oldest"]
 
@@ -176,6 +180,32 @@ class LogCursor:
 
     def advance(self, line: LogLineFields) -> None:
         self.created, self.timestamp, self.id = line.created, line.timestamp, line.id
+
+
+@dataclass
+class FinishedRunTail:
+    """When a watch may end: at once when its run had finished before the watch began or no
+    lines are followed; otherwise at the first poll after the finish that brings lines (the
+    flow runner's last batch) or ``FINAL_LOGS_WAIT`` seconds after the finish was seen."""
+
+    follows_logs: bool
+    watched_live: bool = False
+    finished_at: float | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.finished_at is not None
+
+    def may_end(self, *, finished: bool, brought_lines: bool, elapsed: float) -> bool:
+        if not finished:
+            self.watched_live = True
+            return False
+        if not self.follows_logs or not self.watched_live:
+            return True
+        if self.finished_at is None:
+            self.finished_at = elapsed
+            return False
+        return brought_lines or elapsed - self.finished_at >= FINAL_LOGS_WAIT
 
 
 def is_transient(error: Exception) -> bool:

@@ -34,6 +34,7 @@ from .._model.view_answers import (
     FINISHED_STATES,
     MAX_FAILED_POLLS,
     POLL_BACKOFF,
+    FinishedRunTail,
     LogCursor,
     Order,
     WaitClock,
@@ -240,7 +241,7 @@ class ViewMethods(ClientBase):
             if len(page) < checked_size:
                 return
 
-    def watch_flow_run(  # noqa: PLR0915 - one poll loop, read top to bottom
+    def watch_flow_run(  # noqa: PLR0912, PLR0915 - one poll loop, read top to bottom
         self,
         flow_run_id: str,
         *,
@@ -257,8 +258,9 @@ class ViewMethods(ClientBase):
         Polls every ``poll_interval`` seconds while something changes, backing off to
         ``max_poll_interval`` while nothing does. A poll that fails after its retries with no
         answer, a 429 or a 5xx is repeated (up to 5 in a row); nothing is repeated or
-        skipped. Raises ``FlowRunTimeoutError`` after ``timeout`` seconds, ``NotFoundError``
-        for an unknown run.
+        skipped. A run seen to finish is read on until its last log lines come, which Prefect's
+        flow runner sends as it exits (at most ``FINAL_LOGS_WAIT`` seconds more). Raises
+        ``FlowRunTimeoutError`` after ``timeout`` seconds, ``NotFoundError`` for an unknown run.
         """
         run_id = valid_uuid(flow_run_id, "flow_run_id")
         checked_size = checked_page_size(page_size)
@@ -274,6 +276,7 @@ class ViewMethods(ClientBase):
         log_cursor = LogCursor()
         progress: tuple[int, int] | None = None
         last_state: State | None = None
+        tail = FinishedRunTail(follows_logs=logs)
         failed_polls = 0
         while True:
             answer: PollFlowRun | None
@@ -323,10 +326,18 @@ class ViewMethods(ClientBase):
                 if logs and len(run.logs) >= checked_size:
                     continue  # more lines are waiting: read them before sleeping
                 last_state = state_from_answer(run.serialized_state)
-                if last_state.is_finished():
+                if tail.may_end(
+                    finished=last_state.is_finished(),
+                    brought_lines=bool(run.logs),
+                    elapsed=clock.elapsed,
+                ):
                     return
-                interval = shortest if changed else min(interval * POLL_BACKOFF, longest)
+                interval = (
+                    shortest if changed or tail.waiting else min(interval * POLL_BACKOFF, longest)
+                )
             if limit is not None and clock.elapsed + interval > limit:
+                if tail.waiting:
+                    return
                 raise FlowRunTimeoutError(
                     f"flow run {run_id} did not finish within {limit:g} s"
                     + (f" (last state: {last_state.type})" if last_state is not None else ""),
