@@ -30,6 +30,7 @@ __all__ = [
     "APIError",
     "ForbiddenError",
     "UnauthenticatedError",
+    "not_found",
     "require",
 ]
 
@@ -71,8 +72,12 @@ class ForbiddenError(APIError):
         super().__init__(message, FORBIDDEN)
 
 
+def not_found(what: str, row_id: object) -> APIError:
+    return APIError(f"{what} {row_id} not found", NOT_FOUND)
+
+
 def require(row: Row | None, what: str, row_id: object) -> Row:
     """``row``, which a lookup of ``what`` by ``row_id`` found; else a ``NOT_FOUND`` answer."""
     if row is None:
-        raise APIError(f"{what} {row_id} not found", NOT_FOUND)
+        raise not_found(what, row_id)
     return row

@@ -19,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, require
+from ._errors import NOT_FOUND, VERSION_LOCKING_ERROR, APIError, not_found, require
 from ._hooks import call_hooks
 from ._shapes import checked_run_config, checked_state
 from ._store import Row, Store, normalize_timestamp, now_iso
@@ -310,8 +310,8 @@ class Runs:
         return True
 
     def heartbeat(self, table: str, run_id: str) -> bool:
-        require(self.store.get(table, run_id), _NAMES[table], run_id)
-        self.store.update(table, run_id, {"heartbeat": now_iso()})
+        if not self.store.set_columns(table, run_id, {"heartbeat": now_iso()}):
+            raise not_found(_NAMES[table], run_id)
         return True
 
 

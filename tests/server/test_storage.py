@@ -362,3 +362,29 @@ def test_the_background_checkpoints_what_was_committed(
         assert _projects_in_the_file_alone(db, tmp_path) == 1
     finally:
         store.close()
+
+
+def test_set_columns_writes_only_a_row_its_tenant_sees() -> None:
+    store = Store()
+    try:
+        mine = store.insert("project", {"tenant_id": "t-1", "name": "mine"})
+        shared = store.insert("project", {"tenant_id": None, "name": "shared"})
+        tenant = store.for_tenant("t-1")
+        other = store.for_tenant("t-2")
+
+        assert tenant.set_columns("project", mine["id"], {"description": "seen"})
+        written = store.get("project", mine["id"])
+        assert written is not None
+        assert written["description"] == "seen"
+        assert written["updated"] > mine["updated"]
+        assert other.set_columns("project", shared["id"], {"description": "shared rows too"})
+
+        assert not other.set_columns("project", mine["id"], {"description": "not mine"})
+        assert not tenant.set_columns("project", str(uuid.uuid4()), {"description": "nobody"})
+        unchanged = store.get("project", mine["id"])
+        assert unchanged is not None
+        assert unchanged["description"] == "seen"
+        with pytest.raises(KeyError, match="no_such_column"):
+            tenant.set_columns("project", mine["id"], {"no_such_column": 1})
+    finally:
+        store.close()
