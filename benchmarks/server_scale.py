@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import itertools
 import json
 import os
@@ -752,6 +753,13 @@ def _wait_healthy(base: str) -> None:
 # -- the report --------------------------------------------------------------------------
 
 
+def _uvicorn_stack() -> str:
+    """The HTTP parser and event loop uvicorn picks here ("auto"), as the server runs."""
+    parser = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{parser} and {loop}"
+
+
 def _verdict(met: bool, target: str) -> str:
     return f"target {target}: {'met' if met else 'NOT met'}"
 
@@ -841,9 +849,9 @@ def report(sizes: Sizes, figures: Figures, smoke: bool) -> str:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()},"
         f" {os.cpu_count()} cores, Python {platform.python_version()}, SQLite"
-        f" {sqlite3.sqlite_version}, with `{command}` (server in a subprocess, uvicorn,"
-        " file database in WAL mode; httpx over loopback, one keep-alive connection"
-        " per client, except where a row says otherwise).",
+        f" {sqlite3.sqlite_version}, with `{command}` (server in a subprocess, uvicorn"
+        f" on {_uvicorn_stack()}, file database in WAL mode; httpx over loopback, one"
+        " keep-alive connection per client, except where a row says otherwise).",
         "",
         "| measure | result | note |",
         "|---|---|---|",
