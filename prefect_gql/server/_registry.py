@@ -52,9 +52,10 @@ class Registry:
         return str(self.store.insert("tenant", row)["id"])
 
     def ensure_tenant(self, tenant_id: str) -> None:
-        """The tenant exists (created with slug ``tenant-<first 8 of id>`` if not)."""
+        """The tenant exists (created with slug ``tenant-<id>`` if not: ids made in the same
+        minute share their first digits)."""
         if self.store.for_tenant(None).get("tenant", tenant_id) is None:
-            slug = f"tenant-{tenant_id[:8]}"
+            slug = f"tenant-{tenant_id}"
             self.create_tenant(slug, slug, tenant_id=tenant_id)
 
     def default_tenant_id(self) -> str:

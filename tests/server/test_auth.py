@@ -253,3 +253,13 @@ def test_creating_a_tenant_needs_a_user_token(token_server: LocalServer) -> None
     created = user.data(create, {"i": {"name": slug, "slug": slug}})["create_tenant"]["id"]
     assert {"id": created, "slug": slug} in user.data("{ tenant { id slug } }")["tenant"]
     user.close()
+
+
+def test_tenants_of_api_keys_with_ids_made_in_the_same_minute_are_both_created() -> None:
+    """Version-7 ids made together share their first twelve digits."""
+    made_together = ["01a24cef-a533-7caf-b92f-f61d0524acb7", "01a24cef-a533-7d00-8000-000000000001"]
+    with LocalServer(auth=AuthConfig(api_keys={"k-1": made_together[0]})) as server:
+        server.issue_api_key(made_together[1])
+        slugs = [row["slug"] for row in server._api.store.rows("tenant")]
+    assert f"tenant-{made_together[0]}" in slugs
+    assert f"tenant-{made_together[1]}" in slugs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -131,7 +132,7 @@ CALLS: dict[str, Callable[[GraphQL, World], Call]] = {
     "ListTenantSlugs": _plain(lambda w: {}),
     "GetUserDefaultTenantSlug": _plain(lambda w: {}),
     "GetAuthTenant": _plain(lambda w: {}),
-    "CreateTenant": _plain(lambda w: {"input": {"name": "T", "slug": f"t-{w.flow_run_id[:8]}"}}),
+    "CreateTenant": _plain(lambda w: {"input": {"name": "T", "slug": f"t-{uuid.uuid4().hex[:8]}"}}),
     "GetFlowRunView": _plain(lambda w: {"id": w.flow_run_id, "finished_states": ["Success"]}),
     "GetTaskRunView": _plain(lambda w: {"id": w.task_run_ids["load-1"]}),
     "GetFlowView": _plain(lambda w: {"id": w.flow_id}),

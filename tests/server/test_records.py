@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -65,7 +66,7 @@ def test_secrets_are_kept_but_never_answered_or_logged(
 
 
 def test_task_tag_limits_upsert_read_and_delete(gql: GraphQL, world: World) -> None:
-    tag = f"tag-{world.flow_id[:8]}"
+    tag = f"tag-{uuid.uuid4().hex[:8]}"
     update = mutation("update_task_tag_limit", "id")
     delete = mutation("delete_task_tag_limit", "success")
     read = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import uuid
 
 from prefect_gql.server import DEFAULT_TENANT_ID
 
@@ -30,7 +31,7 @@ def test_a_fresh_server_has_the_default_tenant(gql: GraphQL) -> None:
 
 def test_slugs_and_project_names_are_unique(gql: GraphQL, world: World) -> None:
     create_tenant = mutation("create_tenant", "id")
-    slug = f"t-{world.project_id[:8]}"
+    slug = f"t-{uuid.uuid4().hex[:8]}"
     tenant_id = gql.data(create_tenant, {"i": {"name": "T", "slug": slug}})["create_tenant"]["id"]
     again = gql.error(create_tenant, {"i": {"name": "U", "slug": slug}})
     assert again["message"] == "Uniqueness violation."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from .conftest import (
@@ -86,7 +87,7 @@ def test_a_task_run_runs_only_inside_a_running_flow_run(gql: GraphQL, world: Wor
 
 
 def test_a_full_task_tag_limit_queues_the_task_run(gql: GraphQL, world: World) -> None:
-    tag = f"tag-{world.flow_run_id[:8]}"
+    tag = f"tag-{uuid.uuid4().hex[:8]}"
     flow = {**SERIALIZED_FLOW, "name": tag, "tasks": [{"slug": "t-1", "tags": [tag]}], "edges": []}
     flow_id = create_flow(gql, world.project_id, flow)
     gql.data(mutation("update_task_tag_limit", "id"), {"i": {"tag": tag, "limit": 1}})
