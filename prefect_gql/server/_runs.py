@@ -31,6 +31,7 @@ __all__ = [
     "Runs",
     "check_version",
     "default_labels",
+    "follow_inserted_state",
     "run_name",
     "state_columns",
 ]
@@ -56,6 +57,8 @@ FINISHED_STATES = frozenset(
 )  # fmt: skip
 RUNNING_STATES = frozenset({"Running", "Cancelling"})
 HEARTBEAT_STATES = RUNNING_STATES | {"Submitted"}
+TRIGGER_END_STATES = frozenset({"Success", "Failed", "Cached", "TimedOut", "Looped", "Cancelled"})
+"""The states whose insert sets a run's ``end_time`` in Server's state-insert trigger."""
 MAX_STATE_BYTES = 1_000_000
 _NAMES = {"flow_run": "flow run", "task_run": "task run"}
 
@@ -313,6 +316,34 @@ class Runs:
         if not self.store.set_columns(table, run_id, {"heartbeat": now_iso()}):
             raise not_found(_NAMES[table], run_id)
         return True
+
+
+def follow_inserted_state(store: Store, state_table: str, state: Row) -> None:
+    """What Prefect Server's ``update_*_run_details_on_state_insert`` trigger does when a
+    ``flow_run_state`` or ``task_run_state`` row is inserted directly (through Hasura):
+    a state whose version is at least the run's becomes the run's state, with its
+    version, and moves ``start_time`` back (Running) or ``end_time`` on (finished)."""
+    table = state_table.removesuffix("_state")
+    every_tenant = store.for_tenant(None)
+    run = every_tenant.get(table, state[f"{table}_id"])
+    version = state["version"]
+    if run is None or version is None or version < (run["version"] or 0):
+        return
+    timestamp = state["timestamp"]
+    changes: Row = {
+        "version": version,
+        "state": state["state"],
+        "serialized_state": state["serialized_state"],
+        "state_start_time": state["start_time"],
+        "state_timestamp": timestamp,
+        "state_message": state["message"],
+        "state_result": state["result"],
+    }
+    if state["state"] == "Running":
+        changes["start_time"] = min(filter(None, (run["start_time"], timestamp)))
+    if state["state"] in TRIGGER_END_STATES:
+        changes["end_time"] = max(filter(None, (run["end_time"], timestamp)))
+    every_tenant.update(table, run["id"], changes)
 
 
 def run_name(flow: Row) -> str:

@@ -36,6 +36,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLResolveInfo, Graph
 
 from ._context import RequestContext, context_of
 from ._errors import FORBIDDEN, APIError
+from ._runs import follow_inserted_state
 from ._schedules import check_schedule
 from ._shapes import checked_run_config
 from ._store import Row, Store, new_id, now_iso
@@ -210,14 +211,13 @@ class _Table:
         self.name = name
         object_type = schema.type_map.get(name)
         fields = object_type.fields if isinstance(object_type, GraphQLObjectType) else {}
-        self.not_null = (
-            frozenset(
-                column
-                for column in COLUMNS[name]
-                if column in fields and isinstance(fields[column].type, GraphQLNonNull)
-            )
-            - _STORE_SET
+        self.not_null_updated = frozenset(
+            column
+            for column in COLUMNS[name]
+            if column in fields and isinstance(fields[column].type, GraphQLNonNull)
         )
+        self.not_null = self.not_null_updated - _STORE_SET
+        """An insert's not-null columns: the store fills ``id``, ``created``, ``updated``."""
         self.relationships = RELATIONSHIPS.get(name, {})
         self.references = {
             rel.column: rel.table for rel in self.relationships.values() if rel.to_one
@@ -231,9 +231,10 @@ class _Table:
         """What Postgres checks of a written row: not-null columns, foreign keys,
         integer ranges, the caller's tenant, unique keys (against rows other than
         ``row_id``, the row being updated; None for an insert)."""
+        not_null = self.not_null if row_id is None else self.not_null_updated
         for column in changed:
             value = row.get(column)
-            if value is None and column in self.not_null:
+            if value is None and column in not_null:
                 raise _refuse(
                     f'Not-NULL violation. null value in column "{column}" of relation'
                     f' "{self.name}" violates not-null constraint'
@@ -353,7 +354,10 @@ class _Writer:
         table.check(self.store, stored, [*COLUMNS[table.name]], None)
         self.store.insert(table.name, stored)
         self.affected += 1
-        return self._read_back(table.name, str(stored["id"]))
+        written = self._read_back(table.name, str(stored["id"]))
+        if table.name in ("flow_run_state", "task_run_state"):
+            follow_inserted_state(self.store, table.name, written)
+        return written
 
     def _resolve_conflict(
         self, table: _Table, existing: Row, row: Row, on_conflict: Mapping[str, Any]

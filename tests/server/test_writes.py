@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -100,6 +101,85 @@ def test_an_insert_with_nested_objects(gql: GraphQL, world: World) -> None:
              "tasks": [{"slug": "a"}, {"slug": "b"}]}
         ],
     }  # fmt: skip
+
+
+RUN_COLUMNS = (
+    "version state serialized_state state_message state_result state_start_time"
+    " state_timestamp start_time end_time"
+)
+
+
+def insert_state(gql: GraphQL, kind: str, run_id: str, **state: Any) -> None:
+    row = {f"{kind}_id": run_id, **state}
+    if "state" in state:
+        row.setdefault("serialized_state", {"type": state["state"], "message": state["message"]})
+    written = gql.data(
+        f"mutation($o: {kind}_state_insert_input!)"
+        f" {{ insert_{kind}_state_one(object: $o) {{ id }} }}",
+        {"o": row},
+    )
+    assert written[f"insert_{kind}_state_one"]["id"]
+
+
+def run_of(gql: GraphQL, kind: str, run_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = gql.data(f'{{ {kind}_by_pk(id: "{run_id}") {{ {RUN_COLUMNS} }} }}')[
+        f"{kind}_by_pk"
+    ]
+    return found
+
+
+def moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize("kind", ["flow_run", "task_run"])
+def test_an_inserted_state_moves_its_run_as_servers_trigger_does(
+    gql: GraphQL, world: World, kind: str
+) -> None:
+    """Prefect Server's update_*_run_details_on_state_insert: a state row inserted through
+    Hasura whose version is at least the run's becomes the run's state."""
+    run_id = world.flow_run_id if kind == "flow_run" else world.task_run_ids["extract-1"]
+    version = run_of(gql, kind, run_id)["version"]
+    at = [datetime(2030, 1, 1, 12, minute, tzinfo=UTC) for minute in range(5)]
+
+    insert_state(
+        gql, kind, run_id, version=version + 1, state="Running", message="go",
+        timestamp=at[2].isoformat(), start_time=at[1].isoformat(), result={"r": 1},
+    )  # fmt: skip
+    running = run_of(gql, kind, run_id)
+    assert (running["version"], running["state"], running["state_message"]) == (
+        version + 1, "Running", "go",
+    )  # fmt: skip
+    assert running["serialized_state"] == {"type": "Running", "message": "go"}
+    assert running["state_result"] == {"r": 1}
+    assert moment(running["state_timestamp"]) == at[2]
+    assert moment(running["state_start_time"]) == at[1]
+    assert moment(running["start_time"]) == at[2]
+
+    insert_state(gql, kind, run_id, version=version, state="Failed", message="older version")
+    insert_state(gql, kind, run_id, state="Failed", message="no version")
+    assert run_of(gql, kind, run_id) == running, "an older or missing version changes nothing"
+
+    insert_state(
+        gql, kind, run_id, version=version + 1, state="Running", message="again",
+        timestamp=at[0].isoformat(),
+    )  # fmt: skip
+    again = run_of(gql, kind, run_id)
+    assert again["state_message"] == "again", "the same version is taken"
+    assert moment(again["start_time"]) == at[0], "the earliest Running time is kept"
+
+    insert_state(
+        gql, kind, run_id, version=version + 2, state="Success", message="done",
+        timestamp=at[4].isoformat(),
+    )  # fmt: skip
+    insert_state(
+        gql, kind, run_id, version=version + 3, state="Cancelled", message="late",
+        timestamp=at[3].isoformat(),
+    )  # fmt: skip
+    finished = run_of(gql, kind, run_id)
+    assert (finished["version"], finished["state"]) == (version + 3, "Cancelled")
+    assert moment(finished["end_time"]) == at[4], "the latest end time is kept"
+    assert moment(finished["start_time"]) == at[0]
 
 
 def test_update_with_set_inc_and_jsonb_operators(gql: GraphQL, world: World) -> None:
@@ -229,6 +309,8 @@ def test_delete_with_where_cascades_and_nulls_references(gql: GraphQL, world: Wo
          " { affected_rows }", "NoSuchClock"),
         ('update_flow_run(where: {}, _set: {id: "6f1b5e1a-6cd3-4c61-9f0b-3d0c6f1c2a10"})'
          " { affected_rows }", "does not change the id"),
+        ("update_project(where: {}, _set: {created: null}) { affected_rows }",
+         'null value in column "created"'),
     ],
 )  # fmt: skip
 def test_what_postgres_refuses_is_bad_input_and_writes_nothing(
