@@ -622,33 +622,31 @@ class Store:
             if row is None:
                 raise KeyError(f"{table} {row_id}")
             row.update(changes, updated=now_iso())
-            kinds = COLUMNS[table]
-            names = [*changes, "updated"]
-            assignments = ", ".join(f"{quote(name)} = ?" for name in names)
-            self._db.writer.execute(
-                f"UPDATE {quote(table)} SET {assignments} WHERE id = ?",
-                [*(_encode(kinds[name], row[name]) for name in names), row_id],
-            )
+            self._assign(table, row_id, {name: row[name] for name in [*changes, "updated"]})
         return row
 
     def set_columns(self, table: str, row_id: str, changes: Row) -> bool:
         """Set columns of a row this store sees without reading it first (a heartbeat's
         write, many a second); False when there is no such row."""
         self._check_columns(table, changes)
+        with self.transaction():
+            return self._assign(table, row_id, {**changes, "updated": now_iso()}) > 0
+
+    def _assign(self, table: str, row_id: str, values: Row) -> int:
+        """``UPDATE`` one row this store sees with ``values`` (encoded here), inside a
+        transaction; the number of rows changed (0 or 1)."""
         kinds = COLUMNS[table]
-        values = {**changes, "updated": now_iso()}
         encoded = {
             f"v{index}": _encode(kinds[name], value)
             for index, (name, value) in enumerate(values.items())
         }
         assignments = ", ".join(f"{quote(name)} = :v{index}" for index, name in enumerate(values))
         visible, parameters = scope_condition(table, "t0", self.tenant_id)
-        with self.transaction():
-            changed = self._db.writer.execute(
-                f"UPDATE {quote(table)} AS t0 SET {assignments} WHERE t0.id = :id AND {visible}",
-                {**encoded, **parameters, "id": str(row_id)},
-            ).rowcount
-        return changed > 0
+        changed: int = self._db.writer.execute(
+            f"UPDATE {quote(table)} AS t0 SET {assignments} WHERE t0.id = :id AND {visible}",
+            {**encoded, **parameters, "id": str(row_id)},
+        ).rowcount
+        return changed
 
     def delete(self, table: str, row_id: str) -> bool:
         """Delete a row and, along ``CASCADES``, the rows that belong to it."""
