@@ -343,7 +343,7 @@ def follow_inserted_state(store: Store, state_table: str, state: Row) -> None:
         changes["start_time"] = min(filter(None, (run["start_time"], timestamp)))
     if state["state"] in TRIGGER_END_STATES:
         changes["end_time"] = max(filter(None, (run["end_time"], timestamp)))
-    every_tenant.update(table, run["id"], changes)
+    every_tenant.set_columns(table, run["id"], changes)
 
 
 def run_name(flow: Row) -> str:
