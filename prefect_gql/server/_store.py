@@ -338,7 +338,7 @@ class _Database:
         """Rows of a query: through the writer inside a transaction of this thread
         (to see its writes) or for ``:memory:``; otherwise through this thread's reader."""
         if self.in_memory or self.writer_thread == threading.get_ident():
-            with self.lock:
+            with self.held():
                 return self.writer.execute(sql, parameters).fetchall()
         reader: _Reader | None = getattr(self._local, "reader", None)
         if reader is None:
