@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 import zlib
 from collections.abc import Iterator, Mapping
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from prefect_gql.server import DEFAULT_TENANT_ID, LocalServer
+from prefect_gql.server._store import Store
 
 SERIALIZED_FLOW: dict[str, Any] = {
     "name": "etl",
@@ -196,3 +198,11 @@ def gql(server: LocalServer) -> Iterator[GraphQL]:
 @pytest.fixture
 def world(gql: GraphQL) -> World:
     return build_world(gql)
+
+
+def until_a_writer_waits(store: Store) -> None:
+    """Returns once a thread waits for the store's write lock (a guard of 60 s against
+    hanging, never the verdict)."""
+    deadline = time.monotonic() + 60
+    while store._db.waiting == 0 and time.monotonic() < deadline:
+        time.sleep(0.001)

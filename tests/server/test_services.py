@@ -23,6 +23,7 @@ from .conftest import (
     create_flow_run,
     create_project,
     mutation,
+    until_a_writer_waits,
 )
 from .prefect_clocks import prefect_cron_clocks_on_pendulum_3
 
@@ -382,9 +383,7 @@ def test_a_pass_lets_a_waiting_writer_in_between_its_transactions(
         order.append("flow")
         if not writer.is_alive() and len(order) == 1:
             writer.start()
-            deadline = time.monotonic() + 60
-            while store._db.waiting == 0 and time.monotonic() < deadline:
-                time.sleep(0.001)
+            until_a_writer_waits(store)
         return scheduled
 
     monkeypatch.setattr(scheduler, "schedule_flow_runs", schedule_then_let_a_writer_wait)

@@ -20,7 +20,7 @@ from prefect_gql.server import LocalServer, ServiceIntervals, _store
 from prefect_gql.server._store import STORAGE_VERSION, StorageError, Store
 from prefect_gql.server._tables import COLUMNS, TABLES
 
-from .conftest import GraphQL, build_world, create_flow_run, mutation
+from .conftest import GraphQL, build_world, create_flow_run, mutation, until_a_writer_waits
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STORAGE_V1 = FIXTURES / "storage_v1.sqlite"
@@ -282,9 +282,7 @@ def test_a_long_job_lets_a_waiting_writer_in_between_its_transactions(tmp_path: 
         with store.transaction():
             order.append("job, first step")
             writer.start()
-            deadline = time.monotonic() + 60
-            while store._db.waiting == 0 and time.monotonic() < deadline:
-                time.sleep(0.001)
+            until_a_writer_waits(store)
         store.give_way(longest=60.0)
         with store.transaction():
             order.append("job, second step")
